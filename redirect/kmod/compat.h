@@ -18,7 +18,7 @@
  */
 static inline struct inet_hashinfo *tandem_tcp_hashinfo(const struct net *net)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
+#if KERNEL_VERSION(6, 1, 0) <= LINUX_VERSION_CODE
 	return net->ipv4.tcp_death_row.hashinfo;
 #else
 	return &tcp_hashinfo;

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
 #include "tandem_redirect_nl.h"
 

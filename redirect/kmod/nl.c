@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The tandem_redirect generic netlink family: policies, operations and their
+ * handlers. The interface itself (names, commands, attributes, version) is
+ * defined once in tandem_redirect_nl.h, shared with tandem-proxyctl.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "tandem.h"
+
+#ifndef TANDEM_REDIRECT_VERSION
+#define TANDEM_REDIRECT_VERSION "0.0.0"
+#endif
+
+static const struct nla_policy tandem_port_policy[TANDEM_REDIRECT_PORT_A_MAX + 1] = {
+	[TANDEM_REDIRECT_PORT_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+};
+
+static const struct nla_policy tandem_set_policy[TANDEM_REDIRECT_A_MAX + 1] = {
+	[TANDEM_REDIRECT_A_ENABLED] = NLA_POLICY_MAX(NLA_U8, 1),
+	[TANDEM_REDIRECT_A_PORTS] = NLA_POLICY_NESTED(tandem_port_policy),
+};
+
+/* Parses A_PORTS into a new config; returns it or an ERR_PTR. */
+static struct tandem_cfg *tandem_parse_ports(const struct nlattr *ports,
+					     struct netlink_ext_ack *extack)
+{
+	struct tandem_cfg *cfg;
+	struct nlattr *a;
+	unsigned int i;
+	int rem;
+
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return ERR_PTR(-ENOMEM);
+
+	nla_for_each_nested(a, ports, rem) {
+		__be16 port;
+
+		if (nla_type(a) != TANDEM_REDIRECT_PORT_A_PORT) {
+			NL_SET_ERR_MSG_ATTR(extack, a, "unexpected attribute in port list");
+			goto invalid;
+		}
+		if (cfg->n_ports == TANDEM_REDIRECT_MAX_PORTS) {
+			NL_SET_ERR_MSG_ATTR(extack, a, "too many GUE ports (at most 8)");
+			goto invalid;
+		}
+		port = htons(nla_get_u16(a));
+		for (i = 0; i < cfg->n_ports; i++) {
+			if (cfg->ports[i] == port) {
+				NL_SET_ERR_MSG_ATTR(extack, a, "GUE port listed twice");
+				goto invalid;
+			}
+		}
+		cfg->ports[cfg->n_ports++] = port;
+	}
+	if (!cfg->n_ports) {
+		NL_SET_ERR_MSG_ATTR(extack, ports, "port list is empty: give at least one GUE port");
+		goto invalid;
+	}
+	return cfg;
+
+invalid:
+	kfree(cfg);
+	return ERR_PTR(-EINVAL);
+}
+
+static int tandem_nl_set_config(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tandem_net *tn = tandem_pernet(genl_info_net(info));
+	struct tandem_cfg *cfg = NULL, *old;
+	struct nlattr **attrs = info->attrs;
+	int err = 0;
+
+	if (!attrs[TANDEM_REDIRECT_A_PORTS] && !attrs[TANDEM_REDIRECT_A_ENABLED]) {
+		NL_SET_ERR_MSG(info->extack, "nothing to set: give ENABLED and/or PORTS");
+		return -EINVAL;
+	}
+	if (attrs[TANDEM_REDIRECT_A_PORTS]) {
+		cfg = tandem_parse_ports(attrs[TANDEM_REDIRECT_A_PORTS],
+					 info->extack);
+		if (IS_ERR(cfg))
+			return PTR_ERR(cfg);
+	}
+
+	mutex_lock(&tn->lock);
+	if (attrs[TANDEM_REDIRECT_A_ENABLED]) {
+		err = tandem_set_enabled(genl_info_net(info),
+					 nla_get_u8(attrs[TANDEM_REDIRECT_A_ENABLED]));
+		if (err) {
+			NL_SET_ERR_MSG(info->extack, "cannot register the netfilter hook");
+			goto unlock;
+		}
+	}
+	if (cfg) {
+		old = rcu_replace_pointer(tn->cfg, cfg,
+					  lockdep_is_held(&tn->lock));
+		kfree_rcu(old, rcu);
+		cfg = NULL;
+	}
+unlock:
+	mutex_unlock(&tn->lock);
+	kfree(cfg);
+	return err;
+}
+
+static int tandem_fill_config(struct sk_buff *msg, struct tandem_net *tn)
+{
+	const struct tandem_cfg *cfg;
+	struct nlattr *nest;
+	unsigned int i;
+
+	cfg = rcu_dereference_protected(tn->cfg, lockdep_is_held(&tn->lock));
+	if (nla_put_u8(msg, TANDEM_REDIRECT_A_ENABLED, tn->enabled) ||
+	    nla_put_string(msg, TANDEM_REDIRECT_A_MODULE_VERSION,
+			   TANDEM_REDIRECT_VERSION))
+		return -EMSGSIZE;
+	nest = nla_nest_start(msg, TANDEM_REDIRECT_A_PORTS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < cfg->n_ports; i++) {
+		if (nla_put_u16(msg, TANDEM_REDIRECT_PORT_A_PORT,
+				ntohs(cfg->ports[i]))) {
+			nla_nest_cancel(msg, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int tandem_fill_counters(struct sk_buff *msg, struct tandem_net *tn)
+{
+	u64 now[__TANDEM_REDIRECT_CTR_MAX];
+	struct nlattr *nest;
+	unsigned int i;
+
+	tandem_read_counters(tn, now);
+	nest = nla_nest_start(msg, TANDEM_REDIRECT_A_COUNTERS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = TANDEM_REDIRECT_CTR_PASS_OTHER; i <= TANDEM_REDIRECT_CTR_MAX; i++) {
+		if (nla_put_u64_64bit(msg, i, now[i] - tn->base[i],
+				      TANDEM_REDIRECT_CTR_PAD)) {
+			nla_nest_cancel(msg, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+/* Builds and sends the reply to a GET command. */
+static int tandem_nl_reply(struct genl_info *info,
+			   int (*fill)(struct sk_buff *msg,
+				       struct tandem_net *tn))
+{
+	struct tandem_net *tn = tandem_pernet(genl_info_net(info));
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &tandem_genl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto free_msg;
+	}
+	mutex_lock(&tn->lock);
+	err = fill(msg, tn);
+	mutex_unlock(&tn->lock);
+	if (err)
+		goto free_msg;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+free_msg:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int tandem_nl_get_config(struct sk_buff *skb, struct genl_info *info)
+{
+	return tandem_nl_reply(info, tandem_fill_config);
+}
+
+static int tandem_nl_get_counters(struct sk_buff *skb, struct genl_info *info)
+{
+	return tandem_nl_reply(info, tandem_fill_counters);
+}
+
+/*
+ * Reset remembers the current sums as a base; the per-CPU counters
+ * themselves stay monotonic and nobody races with the packet path.
+ */
+static int tandem_nl_reset_counters(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tandem_net *tn = tandem_pernet(genl_info_net(info));
+
+	mutex_lock(&tn->lock);
+	tandem_read_counters(tn, tn->base);
+	mutex_unlock(&tn->lock);
+	return 0;
+}
+
+/*
+ * Reads take no attributes (the core rejects any); writes need
+ * CAP_NET_ADMIN in the user namespace owning the network namespace.
+ */
+static const struct genl_ops tandem_genl_ops[] = {
+	{
+		.cmd = TANDEM_REDIRECT_CMD_GET_CONFIG,
+		.doit = tandem_nl_get_config,
+	},
+	{
+		.cmd = TANDEM_REDIRECT_CMD_SET_CONFIG,
+		.doit = tandem_nl_set_config,
+		.policy = tandem_set_policy,
+		.maxattr = TANDEM_REDIRECT_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = TANDEM_REDIRECT_CMD_GET_COUNTERS,
+		.doit = tandem_nl_get_counters,
+	},
+	{
+		.cmd = TANDEM_REDIRECT_CMD_RESET_COUNTERS,
+		.doit = tandem_nl_reset_counters,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+};
+
+struct genl_family tandem_genl_family __ro_after_init = {
+	.name = TANDEM_REDIRECT_GENL_NAME,
+	.version = TANDEM_REDIRECT_GENL_VERSION,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = tandem_genl_ops,
+	.n_ops = ARRAY_SIZE(tandem_genl_ops),
+};
