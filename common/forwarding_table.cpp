@@ -61,7 +61,7 @@ std::vector<uint16_t> rendezvous_order(const SipKey &seed, std::span<const Backe
 }
 
 ForwardingTable ForwardingTable::build(const SipKey &seed, std::vector<Backend> backends,
-				       unsigned hops_per_row)
+				       unsigned hops_per_row, Order order)
 {
 	ForwardingTable t;
 	t.backends_ = std::move(backends);
@@ -100,8 +100,12 @@ ForwardingTable ForwardingTable::build(const SipKey &seed, std::vector<Backend> 
 			best[pos] = b;
 		}
 
-		// One stable partition: bad members go behind the others, keeping their order.
 		uint16_t *out = t.cells_.data() + size_t{r} * k;
+		if (order == Order::score_only) {
+			std::copy(best.begin(), best.begin() + k, out);
+			continue;
+		}
+		// One stable partition: bad members go behind the others, keeping their order.
 		unsigned w = 0;
 		for (unsigned i = 0; i < k; i++)
 			if (!t.backends_[best[i]].is_bad())

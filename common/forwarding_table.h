@@ -35,10 +35,15 @@ class ForwardingTable {
 public:
 	ForwardingTable() = default;
 
+	enum class Order : uint8_t {
+		bad_behind,  // Tandem's table: draining or unhealthy members behind the others
+		score_only,  // the plain rendezvous order (GLB's export applies its own swap)
+	};
+
 	// hops_per_row must be in [1, max_hops_per_row] and backends fewer than 65536
 	// (the config validates both). Rows are as wide as min(k, backends in the table).
 	static ForwardingTable build(const SipKey &seed, std::vector<Backend> backends,
-				     unsigned hops_per_row);
+				     unsigned hops_per_row, Order order = Order::bad_behind);
 
 	unsigned width() const { return width_; }
 	std::span<const uint16_t> row(uint32_t r) const

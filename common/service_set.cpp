@@ -45,14 +45,20 @@ int ServiceSet::match(const ParsedPacket &pkt) const noexcept
 
 Route ServiceSet::route(const ParsedPacket &pkt) const noexcept
 {
-	Route r;
 	int s = match(pkt);
 	if (s < 0) {
+		Route r;
 		r.verdict = Verdict::no_service;
 		return r;
 	}
-	r.service = static_cast<uint16_t>(s);
-	const CompiledService &svc = services_[r.service];
+	return route_in(static_cast<uint16_t>(s), pkt);
+}
+
+Route ServiceSet::route_in(uint16_t service, const ParsedPacket &pkt) const noexcept
+{
+	Route r;
+	r.service = service;
+	const CompiledService &svc = services_[service];
 	if (svc.table.width() == 0) {
 		r.verdict = Verdict::no_backend;
 		return r;

@@ -66,6 +66,8 @@ public:
 	int match(const ParsedPacket &pkt) const noexcept;
 
 	Route route(const ParsedPacket &pkt) const noexcept;
+	// The hops of a packet already known to belong to `service` (no bind matching).
+	Route route_in(uint16_t service, const ParsedPacket &pkt) const noexcept;
 
 private:
 	std::vector<CompiledService> services_;

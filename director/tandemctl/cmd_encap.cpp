@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// tandemctl encap: one Ethernet frame through exactly the function the workers run.
+#include <iostream>
+#include <vector>
+
+#include "commands.h"
+#include "forwarder.h"
+
+namespace tandemctl {
+
+struct EncapArgs {
+	std::string file, service, source_ip, frame;
+	bool udp_checksum = false;
+};
+
+static std::optional<std::vector<uint8_t>> parse_hex(std::string s)
+{
+	std::erase_if(s, [](char c) { return c == ' ' || c == ':' || c == '\n'; });
+	if (s.size() % 2 != 0)
+		return std::nullopt;
+	std::vector<uint8_t> out;
+	for (size_t i = 0; i < s.size(); i += 2) {
+		auto nibble = [](char c) -> int {
+			if (c >= '0' && c <= '9')
+				return c - '0';
+			c = static_cast<char>(c | 0x20);
+			return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		};
+		int hi = nibble(s[i]), lo = nibble(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return std::nullopt;
+		out.push_back(static_cast<uint8_t>(hi << 4 | lo));
+	}
+	return out;
+}
+
+static int encap(const EncapArgs &a)
+{
+	auto cfg = load_or_report(a.file);
+	if (!cfg)
+		return exit_error;
+	const auto *svc = find_or_report(*cfg, a.service);
+	if (!svc)
+		return exit_error;
+	auto source = tandem::IpAddress::parse(a.source_ip);
+	if (!source || !source->is_v4()) {
+		std::cerr << "--source-ip: \"" << a.source_ip << "\" is not an IPv4 address\n";
+		return exit_error;
+	}
+	auto frame = parse_hex(a.frame);
+	if (!frame || frame->size() > 65535) {
+		std::cerr << "--frame: not a hex string of at most 65535 bytes\n";
+		return exit_error;
+	}
+
+	auto set = tandem::ServiceSet::compile({*svc});
+	tandem::EncapFields fields;
+	fields.source_ip = source->v4_raw();
+	fields.udp_checksum = a.udp_checksum;
+	if (cfg->director)
+		fields.gue_port = cfg->director->gue_port;
+	constexpr uint32_t headroom = 256;
+	std::vector<uint8_t> buf(headroom + frame->size());
+	std::copy(frame->begin(), frame->end(), buf.begin() + headroom);
+	static const tandem::MacAddress any_mac{};
+	auto res = tandem::forward_frame(set, fields, buf.data(), static_cast<uint32_t>(buf.size()),
+					 headroom, static_cast<uint32_t>(frame->size()), 0,
+					 [](uint32_t) { return &any_mac; });
+	if (res.verdict != tandem::Verdict::ok) {
+		std::cout << "not forwarded: " << tandem::to_string(res.verdict) << "\n";
+		return exit_negative;
+	}
+	static const char digits[] = "0123456789abcdef";
+	for (uint32_t i = res.offset + tandem::ethernet_header_size; i < res.offset + res.length; i++)
+		std::cout << digits[buf[i] >> 4] << digits[buf[i] & 15];
+	std::cout << "\n";
+	return exit_ok;
+}
+
+void add_encap_command(CLI::App &app, int &exit_code)
+{
+	auto *cmd = app.add_subcommand("encap", "Encapsulate one Ethernet frame as a worker would; print the outer IPv4 packet as hex");
+	auto a = std::make_shared<EncapArgs>();
+	cmd->add_option("FILE", a->file, "configuration file")->required();
+	cmd->add_option("SERVICE", a->service, "service whose binds and table to use")->required();
+	cmd->add_option("--source-ip", a->source_ip, "outer IPv4 source address")->required();
+	cmd->add_option("--frame", a->frame, "the received Ethernet frame, hex")->required();
+	cmd->add_flag("--udp-checksum", a->udp_checksum, "compute the outer UDP checksum");
+	cmd->callback([a, &exit_code] { exit_code = encap(*a); });
+}
+
+}  // namespace tandemctl
