@@ -72,3 +72,16 @@ std::vector<uint8_t> udp_frame_v6(const std::string &src, uint16_t sport, const 
 				  uint16_t dport, size_t payload = 8);
 
 }  // namespace tandem::test
+
+namespace tandem::test {
+
+// A frame from tests/data/frames (made with scapy; see tests/data/README.md).
+inline std::vector<uint8_t> frame(const std::string &name)
+{
+	std::ifstream in(std::string(TEST_DATA_DIR) + "/frames/" + name, std::ios::binary);
+	if (!in)
+		throw std::runtime_error("missing test frame " + name);
+	return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace tandem::test
