@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "daemon.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "reload.h"
+
+namespace tandem::director {
+namespace {
+
+uint64_t monotonic_usec()
+{
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return uint64_t(ts.tv_sec) * 1000000 + uint64_t(ts.tv_nsec) / 1000;
+}
+
+double unix_now()
+{
+	return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+		.count();
+}
+
+std::string first_line(const std::string &s)
+{
+	return s.substr(0, s.find('\n'));
+}
+
+std::string summary(const Snapshot &s)
+{
+	size_t backends = 0;
+	for (const CompiledService &svc : s.services.services())
+		backends += svc.table.backends().size();
+	return "generation " + std::to_string(s.generation) + ", " +
+	       std::to_string(s.services.services().size()) + " services, " +
+	       std::to_string(backends) + " backends";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Daemon>> Daemon::start(Config config, const DaemonOptions &opts)
+{
+	std::unique_ptr<Daemon> d(new Daemon());
+	d->opts_ = opts;
+	if (auto r = d->init(std::move(config)); !r)
+		return r.error();
+	return d;
+}
+
+Result<void> Daemon::init(Config config)
+{
+	if (!config.director)
+		return make_error(config.path + ": no director: section (tandem-director needs "
+						"director.interface at least)");
+	dcfg_ = *config.director;
+	const DirectorConfig &dc = dcfg_;
+	Result<InterfaceInfo> iface = query_interface(dc.interface);
+	if (!iface)
+		return iface.error();
+	iface_ = *iface;
+	if (dc.queues == 0 || dc.queues > TANDEM_MAX_QUEUES)
+		return make_error(config.path + ": director.queues must be 1.." +
+				  std::to_string(TANDEM_MAX_QUEUES));
+
+	const uint32_t rx_room = dc.frame_size - 256;  // XDP_PACKET_HEADROOM, see worker.cpp
+	Result<Classifier> cls = Classifier::attach(dc.interface, dc.xdp_mode, rx_room);
+	if (!cls)
+		return cls.error();
+	classifier_.emplace(std::move(*cls));
+	status_.xdp_mode = classifier_->native() ? "native" : "generic";
+	status_.attach_mode = std::string(to_string(classifier_->attach_kind()));
+
+	snapshots_ = std::make_unique<SnapshotHolder>(dc.queues);
+	const unsigned ncpu = std::max(1u, std::thread::hardware_concurrency());
+	for (unsigned q = 0; q < dc.queues; q++) {
+		WorkerParams wp{.index = q,
+				.queue = q,
+				.core = static_cast<int>(q < dc.cores.size() ? dc.cores[q] : q % ncpu),
+				.ifname = dc.interface,
+				.frame_size = dc.frame_size,
+				.ring_size = dc.ring_size,
+				.bind_mode = dc.bind_mode,
+				.busy_poll = dc.busy_poll};
+		Result<std::unique_ptr<Worker>> w = Worker::create(wp, *snapshots_);
+		if (!w)
+			return w.error();
+		if (auto r = classifier_->add_socket((*w)->socket().handle()); !r)
+			return r.error();
+		bool zc = (*w)->socket().zero_copy();
+		log(Level::info, message_id::xsk_mode,
+		    "queue " + std::to_string(q) + ": AF_XDP " + (zc ? "zero-copy" : "copy") +
+			    " mode, XDP " + status_.xdp_mode + " (" + status_.attach_mode + ")",
+		    {{"TANDEM_QUEUE", std::to_string(q)},
+		     {"TANDEM_BIND_MODE", zc ? "zerocopy" : "copy"},
+		     {"TANDEM_XDP_MODE", status_.xdp_mode},
+		     {"TANDEM_ATTACH_MODE", status_.attach_mode}});
+		workers_.push_back(std::move(*w));
+	}
+
+	if (!dc.gateway_mac) {
+		auto nh = NextHopResolver::create(dc.interface, iface_.ifindex);
+		if (!nh)
+			return nh.error();
+		nexthop_ = std::move(*nh);
+	}
+	SnapshotContext ctx{.interface_mac = iface_.mac,
+			    .interface_ipv4 = iface_.first_ipv4,
+			    .max_frame = iface_.mtu + 14,
+			    .slots = &slots_};
+	std::vector<CompiledBind> binds;
+	{
+		Result<std::unique_ptr<Snapshot>> snap = build_snapshot(std::move(config), 1, ctx);
+		if (!snap)
+			return snap.error();
+		if (nexthop_)
+			status_.unresolved_neighbours = nexthop_->refresh((*snap)->neighbours);
+		binds = (*snap)->services.binds();
+		snapshots_->publish(std::move(*snap));
+	}
+	if (auto r = classifier_->write_binds(binds); !r)
+		return r.error();
+	for (auto &w : workers_)
+		if (auto r = w->start(); !r)
+			return r.error();
+
+	std::vector<QueueView> views;
+	for (auto &w : workers_) {
+		Worker *wp = w.get();
+		views.push_back(QueueView{
+			.queue = wp->queue(),
+			.counters = &wp->counters(),
+			.xsk_stats =
+				[wp] {
+					XskStats s = wp->socket().stats();
+					return std::array<uint64_t, 6>{s.rx_dropped, s.rx_invalid_descs,
+								       s.tx_invalid_descs, s.rx_ring_full,
+								       s.rx_fill_ring_empty_descs,
+								       s.tx_ring_empty_descs};
+				},
+			.zero_copy = wp->socket().zero_copy(),
+			.busy_poll = wp->socket().busy_poll()});
+	}
+	const uint32_t queues = dc.queues;
+	Classifier *c = &*classifier_;
+	auto cls_counters = [c, queues] {
+		auto v = c->counters(queues);
+		std::vector<std::array<uint64_t, 6>> out(v.begin(), v.end());
+		return out;
+	};
+	if (dc.metrics_address != "off") {
+		Result<std::unique_ptr<Metrics>> m =
+			Metrics::start(dc.metrics_address, std::move(views), cls_counters, slots_);
+		if (!m)
+			return m.error();
+		metrics_ = std::move(*m);
+	}
+
+	Result<ControlServer> ctl = ControlServer::listen(opts_.control_socket);
+	if (!ctl)
+		return ctl.error();
+	control_.emplace(std::move(*ctl));
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (signal_fd_ < 0)
+		return make_error("signalfd: " + std::string(std::strerror(errno)), errno);
+
+	status_.generation = 1;
+	status_.last_reload_ok = true;
+	publish_status();
+	const Snapshot *snap = snapshots_->current();
+	log(Level::notice, message_id::started,
+	    "tandem-director started on " + dc.interface + " with " + std::to_string(dc.queues) +
+		    " queues: " + summary(*snap),
+	    {{"TANDEM_INTERFACE", dc.interface}, {"TANDEM_GENERATION", "1"}});
+	sd_notifyf(0, "READY=1\nSTATUS=Forwarding: %s", summary(*snap).c_str());
+	return {};
+}
+
+Daemon::~Daemon()
+{
+	control_.reset();
+	metrics_.reset();
+	for (auto &w : workers_)
+		w->request_stop();
+	workers_.clear();
+	classifier_.reset();
+	if (signal_fd_ >= 0)
+		close(signal_fd_);
+}
+
+void Daemon::publish_status()
+{
+	if (metrics_)
+		metrics_->set_status(status_);
+}
+
+void Daemon::refresh_neighbours()
+{
+	if (!nexthop_)
+		return;
+	// The control thread is the only snapshot writer, so the current one stays alive.
+	status_.unresolved_neighbours = nexthop_->refresh(snapshots_->current()->neighbours);
+	publish_status();
+}
+
+std::string Daemon::reload(bool force)
+{
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading %s",
+		   static_cast<unsigned long long>(monotonic_usec()), opts_.config_path.c_str());
+	const Snapshot *cur = snapshots_->current();
+	auto fail = [&](const std::string &why) {
+		status_.last_reload_ok = false;
+		status_.last_reload_time = unix_now();
+		status_.reloads_failed++;
+		publish_status();
+		log(Level::err, message_id::reload_failed,
+		    "reload refused, generation " + std::to_string(cur->generation) +
+			    " stays in force: " + why,
+		    {{"TANDEM_CONFIG", opts_.config_path},
+		     {"TANDEM_GENERATION", std::to_string(cur->generation)}});
+		sd_notifyf(0, "READY=1\nSTATUS=Reload refused (%s); still forwarding: %s",
+			   first_line(why).c_str(), summary(*cur).c_str());
+		return "error: " + why;
+	};
+
+	Result<Config> next = load_config_file(opts_.config_path);
+	if (!next)
+		return fail(next.error().message);
+	if (auto r = check_director_change(cur->config, *next); !r)
+		return fail(r.error().message);
+	if (auto r = check_transition(cur->config, *next, force); !r)
+		return fail(r.error().message + " (tandem-director --reload --force overrides)");
+	SnapshotContext ctx{.interface_mac = iface_.mac,
+			    .interface_ipv4 = iface_.first_ipv4,
+			    .max_frame = iface_.mtu + 14,
+			    .slots = &slots_};
+	Result<std::unique_ptr<Snapshot>> snap =
+		build_snapshot(std::move(*next), cur->generation + 1, ctx);
+	if (!snap)
+		return fail(snap.error().message);
+	if (auto r = Classifier::check_binds((*snap)->services.binds()); !r)
+		return fail(r.error().message);
+	if (nexthop_)
+		status_.unresolved_neighbours = nexthop_->refresh((*snap)->neighbours);
+	std::vector<CompiledBind> binds = (*snap)->services.binds();
+	const std::string done = summary(**snap);
+	const uint64_t gen = (*snap)->generation;
+	// Workers first learn the new services, then the classifier starts sending them;
+	// a VIP removed here meets no_service for the frames already queued.
+	snapshots_->publish(std::move(*snap));
+	if (auto r = classifier_->write_binds(binds); !r)
+		log(Level::err, message_id::reload_failed,
+		    "writing the classifier's binds: " + r.error().message +
+			    "; the previous binds stay in the classifier");
+	status_.generation = gen;
+	status_.last_reload_ok = true;
+	status_.last_reload_time = unix_now();
+	status_.reloads_ok++;
+	publish_status();
+	log(Level::notice, message_id::reload_ok, "reloaded " + opts_.config_path + ": " + done,
+	    {{"TANDEM_CONFIG", opts_.config_path}, {"TANDEM_GENERATION", std::to_string(gen)}});
+	sd_notifyf(0, "READY=1\nSTATUS=Forwarding: %s", done.c_str());
+	return "ok " + done;
+}
+
+int Daemon::run()
+{
+	for (;;) {
+		pollfd fds[3] = {{signal_fd_, POLLIN, 0}, {control_->fd(), POLLIN, 0},
+				 {nexthop_ ? nexthop_->fd() : -1, POLLIN, 0}};
+		int n = poll(fds, 3, nexthop_ && nexthop_->dirty() ? 100 : 1000);
+		if (n < 0 && errno != EINTR) {
+			log(Level::err, message_id::fatal, "poll: " + std::string(std::strerror(errno)));
+			return 1;
+		}
+		if (n > 0 && (fds[0].revents & POLLIN)) {
+			signalfd_siginfo si;
+			while (read(signal_fd_, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					reload(false);
+				} else {
+					sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+					log(Level::notice, message_id::stopped,
+					    std::string("stopping on ") + strsignal(static_cast<int>(si.ssi_signo)));
+					return 0;
+				}
+			}
+		}
+		if (n > 0 && (fds[1].revents & POLLIN))
+			control_->serve_one([this](const std::string &req) -> std::string {
+				if (req == "reload")
+					return reload(false);
+				if (req == "reload force")
+					return reload(true);
+				if (req == "status")
+					return "ok " + summary(*snapshots_->current());
+				return "error: unknown request '" + req + "' (reload, reload force, status)";
+			});
+		if (nexthop_ && n > 0 && (fds[2].revents & POLLIN))
+			nexthop_->on_readable();
+		// Notifications mark the table dirty; resolve at most every 100 ms (a solicitation
+		// itself causes notifications), and every second regardless.
+		const auto now = std::chrono::steady_clock::now();
+		if (nexthop_ && (n == 0 || (nexthop_->dirty() &&
+					    now - last_refresh_ >= std::chrono::milliseconds(100)))) {
+			last_refresh_ = now;
+			refresh_neighbours();
+		}
+	}
+}
+
+}  // namespace tandem::director

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// The daemon: owns the classifier, the workers, the next-hop resolver, the metrics and
+// the control socket; runs the control loop (signals, reload requests, neighbour
+// notifications) on the main thread, which is also the only snapshot writer.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "classifier.h"
+#include "config.h"
+#include "control.h"
+#include "metrics.h"
+#include "nexthop.h"
+#include "result.h"
+#include "snapshot.h"
+#include "worker.h"
+
+namespace tandem::director {
+
+struct DaemonOptions {
+	std::string config_path;
+	std::string control_socket = default_control_socket;
+};
+
+class Daemon {
+public:
+	// Needs SIGHUP, SIGTERM and SIGINT blocked in the calling thread already (so every
+	// thread started here inherits the mask).
+	static Result<std::unique_ptr<Daemon>> start(Config config, const DaemonOptions &opts);
+	~Daemon();
+
+	// Runs until SIGTERM or SIGINT; returns the exit code.
+	int run();
+
+private:
+	Daemon() = default;
+	Result<void> init(Config config);
+	std::string reload(bool force);
+	void refresh_neighbours();
+	void publish_status();
+
+	DaemonOptions opts_;
+	InterfaceInfo iface_;
+	DirectorConfig dcfg_;
+	DaemonStatus status_;
+	// Destroyed in reverse: control socket, metrics (reads worker counters), workers
+	// (threads joined, sockets then umems freed), classifier (detached), resolver.
+	std::unique_ptr<SnapshotHolder> snapshots_;
+	MetricSlots slots_;
+	std::unique_ptr<NextHopResolver> nexthop_;
+	std::optional<Classifier> classifier_;
+	std::vector<std::unique_ptr<Worker>> workers_;
+	std::unique_ptr<Metrics> metrics_;
+	std::optional<ControlServer> control_;
+	int signal_fd_ = -1;
+	std::chrono::steady_clock::time_point last_refresh_{};
+};
+
+}  // namespace tandem::director

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "metrics.h"
+
+#include <exception>
+
+#include <prometheus/collectable.h>
+#include <prometheus/exposer.h>
+#include <prometheus/metric_family.h>
+
+#include "bpf/classifier_shared.h"
+
+namespace tandem::director {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily family(const char *name, const char *help, MetricType type)
+{
+	MetricFamily f;
+	f.name = name;
+	f.help = help;
+	f.type = type;
+	return f;
+}
+
+void add(MetricFamily &f, std::vector<ClientMetric::Label> labels, double value)
+{
+	ClientMetric m;
+	m.label = std::move(labels);
+	if (f.type == MetricType::Counter)
+		m.counter.value = value;
+	else
+		m.gauge.value = value;
+	f.metric.push_back(std::move(m));
+}
+
+const char *classifier_action(unsigned c)
+{
+	switch (c) {
+	case TANDEM_CLS_PASS: return "pass";
+	case TANDEM_CLS_REDIRECT: return "redirect";
+	case TANDEM_CLS_REDIRECT_ICMP: return "redirect_icmp";
+	case TANDEM_CLS_REDIRECT_FRAG: return "redirect_fragment";
+	case TANDEM_CLS_MALFORMED: return "pass_malformed";
+	case TANDEM_CLS_TOO_BIG: return "drop_too_big";
+	}
+	return "unknown";
+}
+
+}  // namespace
+
+uint32_t MetricSlots::service(const std::string &name)
+{
+	std::lock_guard lock(mu_);
+	auto it = services_.find(name);
+	if (it != services_.end())
+		return it->second;
+	uint32_t slot = static_cast<uint32_t>(service_names_.size());
+	if (slot >= max_service_slots - 1)
+		return max_service_slots - 1;  // overflow: shared, unlabelled slot
+	services_.emplace(name, slot);
+	service_names_.push_back(name);
+	return slot;
+}
+
+uint32_t MetricSlots::backend(const std::string &service, const std::string &address)
+{
+	std::lock_guard lock(mu_);
+	auto key = std::make_pair(service, address);
+	auto it = backends_.find(key);
+	if (it != backends_.end())
+		return it->second;
+	uint32_t slot = static_cast<uint32_t>(backend_names_.size());
+	if (slot >= max_backend_slots - 1)
+		return max_backend_slots - 1;
+	backends_.emplace(key, slot);
+	backend_names_.push_back(key);
+	return slot;
+}
+
+std::vector<std::string> MetricSlots::service_names() const
+{
+	std::lock_guard lock(mu_);
+	return service_names_;
+}
+
+std::vector<std::pair<std::string, std::string>> MetricSlots::backend_names() const
+{
+	std::lock_guard lock(mu_);
+	return backend_names_;
+}
+
+struct Metrics::Collector : prometheus::Collectable {
+	std::vector<QueueView> queues;
+	ClassifierCounters classifier;
+	const MetricSlots *slots = nullptr;
+	mutable std::mutex mu;
+	DaemonStatus status;
+
+	std::vector<MetricFamily> Collect() const override;
+};
+
+std::vector<MetricFamily> Metrics::Collector::Collect() const
+{
+	using T = MetricType;
+	auto rx = family("tandem_director_rx_packets_total", "Frames the worker took from the AF_XDP RX ring", T::Counter);
+	auto rxb = family("tandem_director_rx_bytes_total", "Bytes of those frames", T::Counter);
+	auto matched = family("tandem_director_matched_packets_total", "Frames that matched a bound service", T::Counter);
+	auto enc = family("tandem_director_encapsulated_packets_total", "Frames encapsulated and queued for TX", T::Counter);
+	auto encb = family("tandem_director_encapsulated_bytes_total", "Bytes of the encapsulated frames", T::Counter);
+	auto tx = family("tandem_director_tx_packets_total", "Frames the kernel completed on the TX ring", T::Counter);
+	auto dropped = family("tandem_director_dropped_packets_total", "Frames dropped by the worker or the classifier, by reason", T::Counter);
+	auto passed = family("tandem_director_passed_packets_total", "Frames the classifier left to the kernel (XDP_PASS)", T::Counter);
+	auto xdp = family("tandem_director_xdp_packets_total", "Classifier decisions, by action", T::Counter);
+	auto ring_full = family("tandem_director_ring_full_events_total", "Frames that met a full ring", T::Counter);
+	auto fill_empty = family("tandem_director_fill_ring_empty_total", "Kernel found the fill ring empty (rx_fill_ring_empty_descs), and times the worker had fewer free frames than fill slots", T::Counter);
+	auto xsk_drop = family("tandem_director_xsk_rx_dropped_total", "Frames the kernel dropped on the socket (rx_dropped)", T::Counter);
+	auto invalid = family("tandem_director_xsk_invalid_descriptors_total", "Invalid descriptors, by ring", T::Counter);
+	auto kicks = family("tandem_director_tx_kicks_total", "sendto() calls that woke the TX path", T::Counter);
+	auto mode = family("tandem_director_mode_info", "XDP attach mode and AF_XDP bind mode in use (value 1)", T::Gauge);
+	auto svc = family("tandem_director_service_packets_total", "Frames forwarded, per service", T::Counter);
+	auto be = family("tandem_director_backend_first_hop_packets_total", "Frames sent with this backend as first hop", T::Counter);
+	auto gen = family("tandem_director_config_generation", "Generation of the configuration in force (1 = at start)", T::Gauge);
+	auto last = family("tandem_director_last_reload_success", "1 when the last reload succeeded (or none happened), else 0", T::Gauge);
+	auto last_time = family("tandem_director_last_reload_timestamp_seconds", "When the last reload was attempted", T::Gauge);
+	auto reloads = family("tandem_director_reloads_total", "Reload attempts, by result", T::Counter);
+	auto unresolved = family("tandem_director_unresolved_neighbours", "Proxies whose next-hop MAC is not known", T::Gauge);
+
+	DaemonStatus st;
+	{
+		std::lock_guard lock(mu);
+		st = status;
+	}
+	std::vector<std::array<uint64_t, 6>> cls = classifier ? classifier() : decltype(classifier())();
+	std::vector<double> service_totals(max_service_slots, 0), backend_totals(max_backend_slots, 0);
+	for (const QueueView &q : queues) {
+		const QueueCounters &c = *q.counters;
+		std::vector<ClientMetric::Label> l = {{"queue", std::to_string(q.queue)}};
+		add(rx, l, c.rx_packets.get());
+		add(rxb, l, c.rx_bytes.get());
+		add(matched, l, c.matched.get());
+		add(enc, l, c.encap_packets.get());
+		add(encb, l, c.encap_bytes.get());
+		add(tx, l, c.tx_packets.get());
+		add(kicks, l, c.tx_kicks.get());
+		for (size_t v = 1; v < verdict_count; v++)
+			add(dropped, {l[0], {"reason", std::string(to_string(static_cast<Verdict>(v)))}},
+			    c.dropped[v].get());
+		add(dropped, {l[0], {"reason", "tx_ring_full"}}, c.tx_ring_full.get());
+		std::array<uint64_t, 6> xs = q.xsk_stats ? q.xsk_stats() : std::array<uint64_t, 6>{};
+		add(xsk_drop, l, xs[0]);
+		add(invalid, {l[0], {"ring", "rx"}}, xs[1]);
+		add(invalid, {l[0], {"ring", "tx"}}, xs[2]);
+		add(ring_full, {l[0], {"ring", "rx"}}, xs[3]);
+		add(ring_full, {l[0], {"ring", "tx"}}, c.tx_ring_full.get());
+		add(fill_empty, {l[0], {"source", "kernel"}}, xs[4]);
+		add(fill_empty, {l[0], {"source", "worker"}}, c.fill_ring_short.get());
+		if (q.queue < cls.size()) {
+			const auto &k = cls[q.queue];
+			for (unsigned a = 0; a < TANDEM_CLS_COUNT; a++)
+				add(xdp, {l[0], {"action", classifier_action(a)}}, k[a]);
+			add(passed, l, k[TANDEM_CLS_PASS] + k[TANDEM_CLS_MALFORMED]);
+			add(dropped, {l[0], {"reason", "frame_too_big"}}, k[TANDEM_CLS_TOO_BIG]);
+		}
+		add(mode, {l[0], {"xdp_mode", st.xdp_mode}, {"attach", st.attach_mode},
+			   {"bind_mode", q.zero_copy ? "zerocopy" : "copy"},
+			   {"busy_poll", q.busy_poll ? "on" : "off"}},
+		    1);
+		for (uint32_t s = 0; s < max_service_slots; s++)
+			service_totals[s] += static_cast<double>(c.service_packets[s].get());
+		for (uint32_t b = 0; b < max_backend_slots; b++)
+			backend_totals[b] += static_cast<double>(c.backend_packets[b].get());
+	}
+	std::vector<std::string> names = slots->service_names();
+	for (size_t s = 0; s < names.size(); s++)
+		add(svc, {{"service", names[s]}}, service_totals[s]);
+	auto bnames = slots->backend_names();
+	for (size_t b = 0; b < bnames.size(); b++)
+		add(be, {{"service", bnames[b].first}, {"backend", bnames[b].second}}, backend_totals[b]);
+	add(gen, {}, static_cast<double>(st.generation));
+	add(last, {}, st.last_reload_ok ? 1 : 0);
+	add(last_time, {}, st.last_reload_time);
+	add(reloads, {{"result", "ok"}}, static_cast<double>(st.reloads_ok));
+	add(reloads, {{"result", "failed"}}, static_cast<double>(st.reloads_failed));
+	add(unresolved, {}, static_cast<double>(st.unresolved_neighbours));
+
+	return {rx, rxb, matched, enc, encb, tx, dropped, passed, xdp, ring_full, fill_empty,
+		xsk_drop, invalid, kicks, mode, svc, be, gen, last, last_time, reloads, unresolved};
+}
+
+Result<std::unique_ptr<Metrics>> Metrics::start(const std::string &address,
+						std::vector<QueueView> queues,
+						ClassifierCounters classifier, const MetricSlots &slots)
+{
+	std::unique_ptr<Metrics> m(new Metrics());
+	m->collector_ = std::make_shared<Collector>();
+	m->collector_->queues = std::move(queues);
+	m->collector_->classifier = std::move(classifier);
+	m->collector_->slots = &slots;
+	try {
+		m->exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
+	} catch (const std::exception &e) {
+		return make_error("serving metrics on " + address + " (director.metrics_address): " +
+				  e.what() + " (is the address in use?)");
+	}
+	m->exposer_->RegisterCollectable(m->collector_);
+	return m;
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::set_status(const DaemonStatus &s)
+{
+	std::lock_guard lock(collector_->mu);
+	collector_->status = s;
+}
+
+DaemonStatus Metrics::status() const
+{
+	std::lock_guard lock(collector_->mu);
+	return collector_->status;
+}
+
+}  // namespace tandem::director

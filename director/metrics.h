@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+// Prometheus metrics. Every worker owns one cache-line-aligned QueueCounters; it is the
+// only writer and adds with a relaxed load and store (no read-modify-write), and the
+// scrape reads relaxed through a custom prometheus::Collectable, so the data path never
+// touches a prometheus object. Service and backend counters are indexed by slots that
+// stay with a (service, backend) name across reloads, so every exported counter is
+// monotonic however often the table changes.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "result.h"
+#include "verdict.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace tandem::director {
+
+class Counter {
+public:
+	void add(uint64_t n) noexcept
+	{
+		v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+	}
+	void inc() noexcept { add(1); }
+	uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+private:
+	std::atomic<uint64_t> v_{0};
+};
+
+inline constexpr uint32_t max_service_slots = 1024;
+inline constexpr uint32_t max_backend_slots = 16384;
+
+// Reasons a worker drops a frame beyond the core's verdicts.
+enum class WorkerDrop : uint8_t { tx_ring_full, count_ };
+
+struct alignas(64) QueueCounters {
+	Counter rx_packets;
+	Counter rx_bytes;
+	Counter matched;  // a bound service matched (forwarded or not)
+	Counter encap_packets;
+	Counter encap_bytes;
+	Counter tx_packets;  // completed by the kernel
+	Counter tx_ring_full;
+	Counter fill_ring_short;  // the fill ring wanted frames the worker did not have
+	Counter tx_kicks;
+	Counter batches;
+	std::array<Counter, verdict_count> dropped{};  // [ok] unused
+	alignas(64) std::array<Counter, max_service_slots> service_packets{};
+	std::array<Counter, max_backend_slots> backend_packets{};
+};
+
+// Names for slots. Control thread allocates, scrape thread reads; a mutex, never on
+// the data path.
+class MetricSlots {
+public:
+	uint32_t service(const std::string &name);
+	uint32_t backend(const std::string &service, const std::string &address);
+	std::vector<std::string> service_names() const;
+	std::vector<std::pair<std::string, std::string>> backend_names() const;
+
+private:
+	mutable std::mutex mu_;
+	std::map<std::string, uint32_t> services_;
+	std::map<std::pair<std::string, std::string>, uint32_t> backends_;
+	std::vector<std::string> service_names_;
+	std::vector<std::pair<std::string, std::string>> backend_names_;
+};
+
+// What the scrape needs from the rest of the daemon, each read at scrape time.
+struct QueueView {
+	uint32_t queue = 0;
+	const QueueCounters *counters = nullptr;
+	std::function<std::array<uint64_t, 6>()> xsk_stats;  // see XskStats, in field order
+	bool zero_copy = false;
+	bool busy_poll = false;
+};
+
+struct DaemonStatus {
+	uint64_t generation = 0;
+	bool last_reload_ok = true;
+	double last_reload_time = 0;  // unix seconds
+	uint64_t reloads_ok = 0;
+	uint64_t reloads_failed = 0;
+	std::string xdp_mode;     // "native" / "generic"
+	std::string attach_mode;  // "dispatcher" / "legacy" / "direct"
+	uint64_t unresolved_neighbours = 0;
+};
+
+class Metrics {
+public:
+	using ClassifierCounters = std::function<std::vector<std::array<uint64_t, 6>>()>;
+
+	// Starts the HTTP exposer on "host:port" (the config's metrics_address).
+	static Result<std::unique_ptr<Metrics>> start(const std::string &address,
+						      std::vector<QueueView> queues,
+						      ClassifierCounters classifier,
+						      const MetricSlots &slots);
+	~Metrics();
+
+	void set_status(const DaemonStatus &s);
+	DaemonStatus status() const;
+
+private:
+	Metrics() = default;
+	struct Collector;
+	std::shared_ptr<Collector> collector_;
+	std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+}  // namespace tandem::director

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the workers read: an immutable Snapshot of the compiled services, published with
+// one atomic pointer swap and freed only after every worker has passed a quiescent point
+// (QSBR, as DPDK's rte_rcu_qsbr). The only fields that change inside a published snapshot
+// are the neighbour MACs, which are single atomic words written by the control thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "config.h"
+#include "gue.h"
+#include "service_set.h"
+
+namespace tandem::director {
+
+// Proxy IPv4 address -> MAC, for the data path. Keys are fixed when built; values are
+// packed (bit 63 = resolved, bits 0..47 = the MAC) so a reader never sees half a MAC.
+class NeighbourTable {
+public:
+	NeighbourTable() = default;
+	explicit NeighbourTable(const std::vector<uint32_t> &addresses);  // network order
+
+	// Lock-free, allocation-free; nullopt while unresolved or unknown.
+	bool lookup(uint32_t address, MacAddress &out) const noexcept
+	{
+		if (mask_ == 0)
+			return false;
+		for (uint32_t i = hash(address) & mask_;; i = (i + 1) & mask_) {
+			const Slot &s = slots_[i];
+			if (s.address == address) {
+				uint64_t v = s.mac.load(std::memory_order_relaxed);
+				if ((v & resolved_bit) == 0)
+					return false;
+				for (int b = 0; b < 6; b++)
+					out[b] = static_cast<uint8_t>(v >> (8 * (5 - b)));
+				return true;
+			}
+			if (s.address == 0)
+				return false;
+		}
+	}
+	void set(uint32_t address, const std::optional<MacAddress> &mac) const noexcept;
+	const std::vector<uint32_t> &addresses() const { return addresses_; }
+
+private:
+	static constexpr uint64_t resolved_bit = uint64_t{1} << 63;
+	static uint32_t hash(uint32_t a) { return (a * 0x9e3779b1u) >> 7; }
+	struct Slot {
+		uint32_t address = 0;
+		mutable std::atomic<uint64_t> mac{0};
+	};
+	std::unique_ptr<Slot[]> slots_;
+	uint32_t mask_ = 0;
+	std::vector<uint32_t> addresses_;
+};
+
+struct Snapshot {
+	uint64_t generation = 0;
+	Config config;  // what it was built from: the next reload compares against it
+	ServiceSet services;
+	EncapFields encap;  // src_mac, source_ip, gue_port, udp_checksum; dst_mac per packet
+	std::optional<MacAddress> gateway_mac;
+	NeighbourTable neighbours;
+	uint32_t max_frame = 0;  // longest frame the interface sends
+	// Metric slots (see metrics.h): per service, and per (service, backend index).
+	std::vector<uint32_t> service_slot;
+	std::vector<uint32_t> backend_slot_base;
+	std::vector<uint32_t> backend_slot;
+};
+
+// Quiescent-state-based reclamation for a fixed set of readers (the workers).
+// Writer: publish the new pointer, then bump the token (both seq_cst, so a reader that
+// sees the new token also sees the new pointer); then wait until every reader has either
+// stored a token at least as new (it finished every batch that could have held the old
+// pointer: its release store orders those reads before it) or is offline.
+// Reader, per batch: load the pointer (acquire), work, then quiescent(): store the token
+// it loads (release). An idle reader goes offline before it sleeps and online (seq_cst,
+// then reloads the pointer) when it wakes, so the writer never waits on a sleeper.
+class Qsbr {
+public:
+	explicit Qsbr(unsigned readers);
+
+	void quiescent(unsigned r) noexcept
+	{
+		slots_[r].token.store(token_.load(std::memory_order_acquire),
+				      std::memory_order_release);
+	}
+	void offline(unsigned r) noexcept { slots_[r].token.store(0, std::memory_order_release); }
+	void online(unsigned r) noexcept
+	{
+		slots_[r].token.store(token_.load(std::memory_order_seq_cst),
+				      std::memory_order_seq_cst);
+	}
+	// Writer side: returns once every reader passed a quiescent point after this call.
+	void synchronize();
+
+private:
+	struct alignas(64) Slot {
+		std::atomic<uint64_t> token{0};  // 0 = offline
+	};
+	std::atomic<uint64_t> token_{1};
+	std::unique_ptr<Slot[]> slots_;
+	unsigned readers_;
+};
+
+class SnapshotHolder {
+public:
+	explicit SnapshotHolder(unsigned readers) : qsbr_(readers) {}
+	~SnapshotHolder() { delete current_.load(); }
+
+	const Snapshot *current(std::memory_order o = std::memory_order_acquire) const noexcept
+	{
+		return current_.load(o);
+	}
+	Qsbr &qsbr() { return qsbr_; }
+	// Swaps, waits for a grace period and frees the old snapshot. Control thread only.
+	void publish(std::unique_ptr<Snapshot> next);
+
+private:
+	std::atomic<Snapshot *> current_{nullptr};
+	Qsbr qsbr_;
+};
+
+}  // namespace tandem::director

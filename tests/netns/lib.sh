@@ -1,0 +1,202 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Shared helpers for the director's host tests (suite netns), kernel-selftest style.
+# A test sources this file, calls setup_topology, writes a config, starts the director,
+# sends traffic with /usr/bin/python3 + scapy (tests/netns/traffic.py) and reports one
+# PASS/FAIL line per case. Exit 0 = all passed, 1 = a failure, 77 = skipped (one line why).
+#
+# Topology (setup_topology [QUEUES]):
+#
+#   netns $NS_CLI (client, router, proxies' gateway)     netns $NS_DIR (director)
+#   +----------------------------------+                 +------------------------------+
+#   | c0  10.0.0.1/24  fd00::1/64       |=== veth ======= | d0  10.0.0.2/24  fd00::2/64  |
+#   |     VIPs routed via 10.0.0.2     |  (QUEUES rx/tx) |     tandem-director (XDP+XSK) |
+#   |     proxies 10.0.1.0/24 "live"   |                 |     10.0.1.0/24 via 10.0.0.1  |
+#   |     here (GUE captured on c0)    |                 |                              |
+#   +----------------------------------+                 +------------------------------+
+#
+# Client frames are sent on c0 to d0's MAC; the director's GUE frames come back on c0
+# (next hop 10.0.0.1, resolved over ARP), where traffic.py captures them.
+
+set -u
+
+KSFT_SKIP=77
+ret=0
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PY=/usr/bin/python3
+: "${TANDEM_DIRECTOR:?set TANDEM_DIRECTOR to the tandem-director binary (meson does)}"
+: "${TANDEM_ENCAP_REF:?set TANDEM_ENCAP_REF to the encap_ref binary (meson does)}"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=66}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=67}
+
+skip() { echo "SKIP: $*"; exit $KSFT_SKIP; }
+
+check_requirements() {
+	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, XDP, AF_XDP)"
+	command -v ip >/dev/null || skip "iproute2 (ip) not installed"
+	$PY -c 'import scapy.all' 2>/dev/null || skip "python3-scapy not installed for $PY"
+	ip netns add "tandem-probe-$$" 2>/dev/null || skip "cannot create network namespaces"
+	if ! ip -n "tandem-probe-$$" link add p0 type veth peer name p1 2>/dev/null; then
+		ip netns del "tandem-probe-$$"
+		skip "no veth support in this kernel"
+	fi
+	if ! ip netns exec "tandem-probe-$$" $PY -c 'import socket; socket.socket(44, socket.SOCK_RAW)' 2>/dev/null; then
+		ip netns del "tandem-probe-$$"
+		skip "no AF_XDP sockets in this kernel"
+	fi
+	ip netns del "tandem-probe-$$"
+}
+
+rand_suffix() { head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+TMP=""
+DIRECTOR_PID=""
+cleanup() {
+	stop_director >/dev/null 2>&1
+	[ -n "${NS_CLI:-}" ] && ip netns del "$NS_CLI" 2>/dev/null
+	[ -n "${NS_DIR:-}" ] && ip netns del "$NS_DIR" 2>/dev/null
+	[ -n "$TMP" ] && rm -rf "$TMP"
+}
+
+# busywait TIMEOUT_MS CMD...: runs CMD until it succeeds or the time is up.
+busywait() {
+	local timeout_ms=$1; shift
+	local start=$(date +%s%3N)
+	while true; do
+		"$@" && return 0
+		[ $(( $(date +%s%3N) - start )) -ge "$timeout_ms" ] && return 1
+		sleep 0.05
+	done
+}
+
+setup_topology() {
+	local queues=${1:-1}
+	check_requirements
+	local s; s=$(rand_suffix)
+	NS_CLI="tandem-cli-$s"
+	NS_DIR="tandem-dir-$s"
+	TMP=$(mktemp -d /tmp/tandem-netns.XXXXXX)
+	trap cleanup EXIT
+	ip netns add "$NS_CLI"
+	ip netns add "$NS_DIR"
+	ip -n "$NS_CLI" link add c0 numtxqueues "$queues" numrxqueues "$queues" type veth \
+		peer name d0 numtxqueues "$queues" numrxqueues "$queues" netns "$NS_DIR"
+	ip -n "$NS_CLI" addr add 10.0.0.1/24 dev c0
+	ip -n "$NS_CLI" addr add fd00::1/64 dev c0 nodad
+	ip -n "$NS_DIR" addr add 10.0.0.2/24 dev d0
+	ip -n "$NS_DIR" addr add fd00::2/64 dev d0 nodad
+	ip -n "$NS_CLI" link set lo up
+	ip -n "$NS_DIR" link set lo up
+	ip -n "$NS_CLI" link set c0 up
+	ip -n "$NS_DIR" link set d0 up
+	ip -n "$NS_DIR" route add 10.0.1.0/24 via 10.0.0.1
+	ip -n "$NS_CLI" route add 192.0.2.0/24 via 10.0.0.2
+	ip -n "$NS_CLI" route add 2001:db8::/32 via fd00::2
+	C0_MAC=$(ip -n "$NS_CLI" -br link show c0 | awk '{print $3}')
+	D0_MAC=$(ip -n "$NS_DIR" -br link show d0 | awk '{print $3}')
+	METRICS_ADDR=127.0.0.1:9470
+	CONTROL_SOCKET=$TMP/director.sock
+}
+
+# director_section [extra yaml lines...]: the director: section used by every test.
+director_section() {
+	cat <<EOT
+director:
+  interface: d0
+  queues: ${QUEUES:-1}
+  metrics: $METRICS_ADDR
+  bind_mode: copy
+EOT
+	for l in "$@"; do echo "  $l"; done
+}
+
+metrics_up() { ip netns exec "$NS_DIR" curl -sf "http://$METRICS_ADDR/metrics" >/dev/null; }
+
+# start_director CONFIG [args...]
+start_director() {
+	local cfg=$1; shift
+	ip netns exec "$NS_DIR" "$TANDEM_DIRECTOR" -c "$cfg" --foreground \
+		--control-socket "$CONTROL_SOCKET" "$@" >"$TMP/director.log" 2>&1 &
+	DIRECTOR_PID=$!
+	if ! busywait 20000 metrics_up; then
+		echo "director did not come up; its log:"
+		cat "$TMP/director.log"
+		return 1
+	fi
+	# The proxies' next hop (10.0.0.1) is solicited at start; wait until it is known.
+	if ! busywait 10000 neighbours_resolved; then
+		echo "director did not resolve its next hops; its log:"
+		cat "$TMP/director.log"
+		return 1
+	fi
+}
+
+neighbours_resolved() { [ "$(metric tandem_director_unresolved_neighbours)" = 0 ]; }
+
+# stop_director: SIGTERM, wait, and check it exited 0 (sanitizers exit 66/67).
+stop_director() {
+	[ -n "$DIRECTOR_PID" ] || return 0
+	kill -TERM "$DIRECTOR_PID" 2>/dev/null
+	local rc=0
+	wait "$DIRECTOR_PID" || rc=$?
+	DIRECTOR_PID=""
+	DIRECTOR_EXIT=$rc
+	return $rc
+}
+
+# metric NAME [LABEL_FILTER]: sum of the samples of NAME whose labels contain the filter.
+metric() {
+	local name=$1 filter=${2:-}
+	ip netns exec "$NS_DIR" curl -sf "http://$METRICS_ADDR/metrics" |
+		awk -v n="$name" -v f="$filter" '
+			$1 ~ "^"n"({|$)" && index($1, f) { s += $2 } END { printf "%d\n", s }'
+}
+
+reload_director() {
+	ip netns exec "$NS_DIR" "$TANDEM_DIRECTOR" --reload --control-socket "$CONTROL_SOCKET" "$@"
+}
+
+# check NAME EXPECTED GOT
+check() {
+	if [ "$2" = "$3" ]; then
+		printf "PASS: %-60s expected %s, got %s\n" "$1" "$2" "$3"
+	else
+		printf "FAIL: %-60s expected %s, got %s\n" "$1" "$2" "$3"
+		ret=1
+	fi
+}
+
+# check_ge NAME MIN GOT
+check_ge() {
+	if [ "$3" -ge "$2" ]; then
+		printf "PASS: %-60s expected >= %s, got %s\n" "$1" "$2" "$3"
+	else
+		printf "FAIL: %-60s expected >= %s, got %s\n" "$1" "$2" "$3"
+		ret=1
+	fi
+}
+
+# traffic ARGS...: runs traffic.py in the client namespace.
+traffic() {
+	ip netns exec "$NS_CLI" $PY "$LIB_DIR/traffic.py" --iface c0 --dst-mac "$D0_MAC" "$@"
+}
+
+encap_ref() {
+	"$TANDEM_ENCAP_REF" "$1" "$D0_MAC" "$C0_MAC" 10.0.0.2
+}
+
+finish() {
+	if ! stop_director; then
+		echo "FAIL: director exit status: expected 0, got $DIRECTOR_EXIT; its log:"
+		cat "$TMP/director.log"
+		ret=1
+	else
+		printf "PASS: %-60s expected 0, got 0\n" "director exits cleanly on SIGTERM"
+	fi
+	if grep -q "ERROR: AddressSanitizer\|runtime error:" "$TMP/director.log"; then
+		echo "FAIL: sanitizer report in the director's log:"
+		cat "$TMP/director.log"
+		ret=1
+	fi
+	exit $ret
+}

@@ -1,0 +1,312 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# Frames and traffic for the director's netns tests (run with /usr/bin/python3: scapy).
+#   traffic.py build SET                      print "name hex" lines of a frame set
+#   traffic.py send --frames F [--rate PPS] [--capture OUT --expect N --timeout S]
+#   traffic.py check --frames F --ref R --captured C    one PASS/FAIL line per frame
+#   traffic.py reload-check --frames F --refs R1 R2 ... --captured C
+import argparse
+import sys
+import time
+
+from scapy.all import (ARP, Ether, ICMP, IP, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                       IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, ICMPv6EchoRequest,
+                       ICMPv6PacketTooBig, ICMPv6ND_NS, Dot1Q, Raw, TCP, UDP, AsyncSniffer, conf)
+
+VIP4 = '192.0.2.10'
+VIP6 = '2001:db8::10'
+CLIENT_MAC = '02:00:00:00:00:01'
+
+
+def frames_basic(dst_mac):
+    e = Ether(src=CLIENT_MAC, dst=dst_mac)
+    out = []
+    for i, src in enumerate(['198.51.100.1', '198.51.100.2', '198.51.100.77', '203.0.113.5']):
+        out.append(('v4 tcp 80 from %s' % src,
+                    e / IP(src=src, dst=VIP4) / TCP(sport=40000 + i, dport=80, flags='S') / Raw(b'x' * 10)))
+    out.append(('v4 tcp 443', e / IP(src='198.51.100.3', dst=VIP4) / TCP(sport=1234, dport=443)))
+    out.append(('v4 udp range 5000-5010 (5005)', e / IP(src='198.51.100.4', dst=VIP4) / UDP(sport=53, dport=5005) / Raw(b'q')))
+    out.append(('v4 udp range 5000-5010 (5010)', e / IP(src='198.51.100.4', dst=VIP4) / UDP(sport=54, dport=5010)))
+    out.append(('v4 prefix 192.0.2.128/25 tcp 8080', e / IP(src='198.51.100.5', dst='192.0.2.200') / TCP(sport=999, dport=8080)))
+    out.append(('v4 with IP options (IHL 6)', e / IP(src='198.51.100.6', dst=VIP4, options=b'\x01\x01\x01\x00') / TCP(sport=5, dport=80)))
+    out.append(('v4 vlan-tagged', Ether(src=CLIENT_MAC, dst=dst_mac) / Dot1Q(vlan=7) / IP(src='198.51.100.7', dst=VIP4) / TCP(sport=6, dport=80)))
+    out.append(('v4 icmp echo to VIP', e / IP(src='198.51.100.8', dst=VIP4, id=4242) / ICMP(type=8) / Raw(b'ping')))
+    quoted = IP(src=VIP4, dst='198.51.100.1') / TCP(sport=80, dport=40000)
+    out.append(('v4 icmp frag-needed quoting a VIP flow', e / IP(src='10.9.9.9', dst=VIP4) / ICMP(type=3, code=4, nexthopmtu=1400) / bytes(quoted)[:28]))
+    out.append(('v4 later fragment', e / IP(src='198.51.100.9', dst=VIP4, proto=6, frag=100, id=7) / Raw(b'f' * 16)))
+    for i, src in enumerate(['2001:db8:1::1', '2001:db8:1::2', '2001:db8:1::3']):
+        out.append(('v6 tcp 80 from %s' % src, e / IPv6(src=src, dst=VIP6) / TCP(sport=41000 + i, dport=80)))
+    out.append(('v6 udp 53', e / IPv6(src='2001:db8:1::4', dst=VIP6) / UDP(sport=3333, dport=53) / Raw(b'd')))
+    out.append(('v6 prefix 2001:db8:0:100::/56 tcp 8080', e / IPv6(src='2001:db8:1::5', dst='2001:db8:0:1ff::1') / TCP(sport=3, dport=8080)))
+    out.append(('v6 ext headers hop+dst+routing', e / IPv6(src='2001:db8:1::6', dst=VIP6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() / IPv6ExtHdrRouting(addresses=[]) / TCP(sport=7, dport=80)))
+    out.append(('v6 icmpv6 echo to VIP', e / IPv6(src='2001:db8:1::7', dst=VIP6, fl=0x12345) / ICMPv6EchoRequest()))
+    q6 = IPv6(src=VIP6, dst='2001:db8:1::1') / TCP(sport=80, dport=41000)
+    out.append(('v6 packet-too-big quoting a VIP flow', e / IPv6(src='2001:db8:ff::1', dst=VIP6) / ICMPv6PacketTooBig(mtu=1280) / bytes(q6)))
+    out.append(('v6 later fragment', e / IPv6(src='2001:db8:1::8', dst=VIP6) / IPv6ExtHdrFragment(nh=6, offset=10, id=99) / Raw(b'g' * 16)))
+    return out
+
+
+def frames_pass(dst_mac):
+    """VIP address but not a bound port/protocol: the kernel's (XDP_PASS), never GUE."""
+    e = Ether(src=CLIENT_MAC, dst=dst_mac)
+    return [('v4 tcp 22 to VIP (unbound port)', e / IP(src='198.51.100.1', dst=VIP4) / TCP(sport=1, dport=22)),
+            ('v4 udp 80 to VIP (unbound protocol)', e / IP(src='198.51.100.1', dst=VIP4) / UDP(sport=1, dport=80)),
+            ('v6 tcp 81 to VIP', e / IPv6(src='2001:db8:1::1', dst=VIP6) / TCP(sport=1, dport=81))]
+
+
+def frames_bad(dst_mac):
+    """Malformed frames to the VIP that the classifier redirects; the worker must count them."""
+    e = Ether(src=CLIENT_MAC, dst=dst_mac)
+    good = e / IP(src='198.51.100.1', dst=VIP4) / TCP(sport=1, dport=80)
+    gb = bytes(good)
+    out = []
+    # IPv4 total length larger than the frame: bad_ip_total_length
+    b = bytearray(gb); b[16:18] = (2000).to_bytes(2, 'big'); out.append(('bad_ip_total_length', bytes(b)))
+    # IPv4 total length smaller than IHL
+    b = bytearray(gb); b[16:18] = (10).to_bytes(2, 'big'); out.append(('bad_ip_total_length', bytes(b)))
+    # IHL 15 (60 bytes) on a 40-byte packet: the classifier reads ports past the header -> pass or
+    # worker bad_ip_header_length; IHL 6 with TCP truncated: truncated_l4
+    ip_tcp = bytes(IP(src='198.51.100.1', dst=VIP4, ihl=6, options=b'\x01\x01\x01\x00') / TCP(sport=1, dport=80))
+    b = bytearray(bytes(Ether(src=CLIENT_MAC, dst=dst_mac, type=0x0800)) + ip_tcp)
+    b[16:18] = (26).to_bytes(2, 'big')
+    out.append(('truncated_l4', bytes(b)))
+    # IPv6 payload length past the frame
+    g6 = bytes(e / IPv6(src='2001:db8:1::1', dst=VIP6) / TCP(sport=1, dport=80))
+    b = bytearray(g6); b[18:20] = (400).to_bytes(2, 'big'); out.append(('bad_ip_total_length', bytes(b)))
+    # IPv6 payload length 0
+    b = bytearray(g6); b[18:20] = (0).to_bytes(2, 'big'); out.append(('bad_ip_total_length', bytes(b)))
+    # ICMP frag-needed whose IP total length ends the quote before its ports (the frame
+    # still holds them, so the classifier redirects; the parser refuses the quote)
+    quoted = bytes(IP(src=VIP4, dst='198.51.100.1') / TCP(sport=80, dport=40000))[:28]
+    b = bytearray(bytes(e / IP(src='10.9.9.9', dst=VIP4) / ICMP(type=3, code=4) / quoted))
+    b[16:18] = (20 + 8 + 20).to_bytes(2, 'big')
+    out.append(('bad_icmp_quote', bytes(b)))
+    return out
+
+
+def frames_chain(dst_mac):
+    """IPv6 extension header chains longer than the walker's bound (9 dest-opt headers)."""
+    e = Ether(src=CLIENT_MAC, dst=dst_mac)
+    p = IPv6(src='2001:db8:1::1', dst=VIP6)
+    for _ in range(9):
+        p = p / IPv6ExtHdrDestOpt()
+    return [('v6 chain of 9 extension headers', e / p / TCP(sport=1, dport=80))]
+
+
+def frames_many(dst_mac, n, rate_tag=''):
+    e = Ether(src=CLIENT_MAC, dst=dst_mac)
+    out = []
+    for i in range(n):
+        src = '198.51.%d.%d' % (100 + (i >> 8) % 20, i & 0xff)
+        out.append(('seq %d' % i, e / IP(src=src, dst=VIP4) / TCP(sport=10000 + i % 50000, dport=80) / Raw(('%08d' % i).encode())))
+    return out
+
+
+def cmd_build(a):
+    sets = {'basic': frames_basic, 'pass': frames_pass, 'bad': frames_bad, 'chain': frames_chain}
+    if a.set.startswith('many'):
+        frames = frames_many(a.dst_mac, int(a.set[4:]))
+    else:
+        frames = sets[a.set](a.dst_mac)
+    for name, f in frames:
+        print('%s\t%s' % (name, bytes(f).hex()))
+
+
+def expected_decision(name):
+    if 'icmp' in name and 'quote' not in name or 'packet-too-big' in name or 'frag-needed' in name:
+        return 'redirect_icmp'
+    if 'later fragment' in name:
+        return 'redirect_fragment'
+    return 'redirect'
+
+
+def cmd_fixtures(a):
+    """Fixtures for the classifier: expected decision, name, frame."""
+    rows = [(expected_decision(n), n, f) for n, f in frames_basic(a.dst_mac)]
+    rows += [('pass', n, f) for n, f in frames_pass(a.dst_mac)]
+    rows += [('redirect_icmp' if n == 'bad_icmp_quote' else 'redirect', 'malformed for the worker: ' + n, f)
+             for n, f in frames_bad(a.dst_mac)]
+    rows += [('pass_malformed', n, f) for n, f in frames_chain(a.dst_mac)]
+    e = Ether(src=CLIENT_MAC, dst=a.dst_mac)
+    g = bytes(e / IP(src='198.51.100.1', dst=VIP4) / TCP(sport=1, dport=80))
+    rows += [('pass_malformed', 'runt IPv4 (10 bytes)', g[:24]),
+             ('pass_malformed', 'IPv4 with IHL 4', g[:14] + bytes([0x44]) + g[15:]),
+             ('pass', 'ARP request', e / ARP(pdst='10.0.0.2')),
+             ('pass', 'TCP to the host address (SSH)', e / IP(src='10.0.0.1', dst='10.0.0.2') / TCP(dport=22)),
+             ('pass', 'BGP to the host', e / IP(src='10.0.0.1', dst='10.0.0.2') / TCP(sport=179, dport=179)),
+             ('pass', 'TCP 80 to a non-VIP', e / IP(src='198.51.100.1', dst='192.0.2.11') / TCP(dport=80)),
+             ('redirect', 'prefix edge 192.0.2.255 tcp 8080', e / IP(src='198.51.100.1', dst='192.0.2.255') / TCP(dport=8080)),
+             ('pass', 'outside prefix 192.0.2.127 tcp 8080', e / IP(src='198.51.100.1', dst='192.0.2.127') / TCP(dport=8080)),
+             ('pass', 'udp 5011 just past the range', e / IP(src='198.51.100.1', dst=VIP4) / UDP(dport=5011)),
+             ('redirect', 'udp 5000 range start', e / IP(src='198.51.100.1', dst=VIP4) / UDP(dport=5000)),
+             ('pass', 'ICMP echo reply to a VIP', e / IP(src='198.51.100.1', dst=VIP4) / ICMP(type=0)),
+             ('pass', 'ICMPv6 neighbour solicitation', e / IPv6(src='fd00::1', dst='ff02::1:ff00:2') / ICMPv6ND_NS(tgt='fd00::2')),
+             ('pass', 'frag-needed quoting a non-VIP flow', e / IP(src='10.9.9.9', dst=VIP4) / ICMP(type=3, code=4) / bytes(IP(src='192.0.2.11', dst='198.51.100.1') / TCP(sport=80, dport=1))[:28]),
+             ('drop_too_big', 'VIP frame longer than a UMEM frame', e / IP(src='198.51.100.1', dst=VIP4) / TCP(dport=80) / Raw(b'z' * 4000))]
+    for exp, name, f in rows:
+        print('%s\t%s\t%s' % (exp, name, bytes(f).hex()))
+
+
+def cmd_ping(a):
+    """Echo to a host address through the kernel (no ping binary needed): 'ok' or 'fail'."""
+    from scapy.all import sr1, ICMPv6EchoReply
+    conf.verb = 0
+    if ':' in a.address:
+        pkt = IPv6(dst=a.address) / ICMPv6EchoRequest(id=7, seq=1)
+    else:
+        pkt = IP(dst=a.address) / ICMP(id=7, seq=1)
+    for _ in range(3):
+        r = sr1(pkt, timeout=2)
+        if r is not None and (r.haslayer(ICMPv6EchoReply) or (r.haslayer(ICMP) and r[ICMP].type == 0)):
+            print('ok')
+            return
+    print('fail')
+
+
+def read_frames(path):
+    out = []
+    for line in open(path):
+        line = line.rstrip('\n')
+        if line:
+            name, hx = line.split('\t')
+            out.append((name, bytes.fromhex(hx)))
+    return out
+
+
+def cmd_send(a):
+    frames = read_frames(a.frames)
+    sniffer = None
+    if a.capture:
+        sniffer = AsyncSniffer(iface=a.iface, filter='udp dst port 19523', store=True)
+        sniffer.start()
+        time.sleep(0.3)
+    sock = conf.L2socket(iface=a.iface)
+    interval = 1.0 / a.rate if a.rate else 0
+    start = time.monotonic()
+    deadline = start + a.timeout
+    for i, (_, f) in enumerate(frames):
+        if interval:
+            t = start + i * interval
+            now = time.monotonic()
+            if t > now:
+                time.sleep(t - now)
+        sock.send(f)
+        if time.monotonic() > deadline:
+            print('traffic.py: send loop hit its time limit', file=sys.stderr)
+            break
+    sock.close()
+    if sniffer:
+        end = time.monotonic() + a.timeout
+        while time.monotonic() < end and len(sniffer.results or []) < a.expect:
+            time.sleep(0.05)
+        time.sleep(a.settle)
+        pkts = sniffer.stop()
+        with open(a.capture, 'w') as out:
+            for p in pkts:
+                out.write(bytes(p).hex() + '\n')
+
+
+def cmd_check(a):
+    frames = read_frames(a.frames)
+    refs = [l.rstrip('\n').split(' ', 1) for l in open(a.ref)]
+    got = {}
+    for l in open(a.captured):
+        got[l.strip()] = got.get(l.strip(), 0) + 1
+    fail = 0
+    for (name, _), (verdict, hx) in zip(frames, refs):
+        if verdict != 'ok':
+            print('FAIL: %-60s expected GUE, reference says %s' % (name, verdict))
+            fail = 1
+            continue
+        n = got.get(hx, 0)
+        if n == 1:
+            print('PASS: %-60s expected 1 identical GUE frame, got 1' % name)
+            got[hx] = 0
+        else:
+            print('FAIL: %-60s expected 1 identical GUE frame, got %d' % (name, n))
+            fail = 1
+    extra = sum(v for v in got.values())
+    print('%s: %-60s expected 0, got %d' % ('PASS' if extra == 0 else 'FAIL', 'frames nobody sent', extra))
+    return fail or extra != 0
+
+
+def cmd_reload_check(a):
+    """Each frame must come out exactly once, byte-identical to what one of the configs in
+    the sequence makes of it, and the configs matched must not go backwards in time."""
+    frames = read_frames(a.frames)
+    refs = []
+    for r in a.refs:
+        refs.append([l.rstrip('\n').split(' ', 1)[1] if ' ' in l else '' for l in open(r)])
+    got = {}
+    for l in open(a.captured):
+        got[l.strip()] = got.get(l.strip(), 0) + 1
+    lost = dup = wrong = backwards = 0
+    current = 0
+    for i in range(len(frames)):
+        options = [g for g in range(len(refs)) if refs[g][i] and got.get(refs[g][i], 0) > 0]
+        outputs = set(refs[g][i] for g in options)
+        n = sum(got.get(o, 0) for o in outputs)
+        if n == 0:
+            # nothing that any config would send
+            lost += 1
+            continue
+        if n > 1:
+            dup += 1
+        for o in outputs:
+            got[o] = 0
+        later = [g for g in options if g >= current]
+        if not later:
+            backwards += 1
+        else:
+            current = min(later)
+    wrong = sum(got.values())
+    seen = current + 1
+    ok = seen >= len(refs) // 2
+    print('%s: %-60s expected >= %d, got %d' % ('PASS' if ok else 'FAIL',
+          'tables the traffic went through (reloads overlapped it)', len(refs) // 2, seen))
+    results = [('frames lost', 0, lost), ('frames duplicated', 0, dup),
+               ('frames no config in force would send', 0, wrong),
+               ('frames routed by an older table after a newer one', 0, backwards)]
+    fail = 0 if ok else 1
+    for name, exp, val in results:
+        ok = val == exp
+        fail |= not ok
+        print('%s: %-60s expected %d, got %d' % ('PASS' if ok else 'FAIL', name, exp, val))
+    return fail
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--iface', default='c0')
+    ap.add_argument('--dst-mac', default='ff:ff:ff:ff:ff:ff')
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    b = sub.add_parser('build'); b.add_argument('set')
+    sub.add_parser('fixtures')
+    p = sub.add_parser('ping'); p.add_argument('address')
+    s = sub.add_parser('send')
+    s.add_argument('--frames', required=True); s.add_argument('--rate', type=float, default=0)
+    s.add_argument('--capture'); s.add_argument('--expect', type=int, default=0)
+    s.add_argument('--timeout', type=float, default=10); s.add_argument('--settle', type=float, default=0.3)
+    c = sub.add_parser('check')
+    c.add_argument('--frames', required=True); c.add_argument('--ref', required=True)
+    c.add_argument('--captured', required=True)
+    r = sub.add_parser('reload-check')
+    r.add_argument('--frames', required=True); r.add_argument('--refs', nargs='+', required=True)
+    r.add_argument('--captured', required=True)
+    a = ap.parse_args()
+    if a.cmd == 'build':
+        cmd_build(a)
+    elif a.cmd == 'ping':
+        cmd_ping(a)
+    elif a.cmd == 'fixtures':
+        cmd_fixtures(a)
+    elif a.cmd == 'send':
+        cmd_send(a)
+    elif a.cmd == 'check':
+        sys.exit(1 if cmd_check(a) else 0)
+    elif a.cmd == 'reload-check':
+        sys.exit(1 if cmd_reload_check(a) else 0)
+
+
+if __name__ == '__main__':
+    main()
