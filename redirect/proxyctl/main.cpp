@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+// tandem-proxyctl: sets a proxy host up for Tandem (and GLB) GUE traffic
+// and talks to the tandem_redirect module over generic netlink.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "kmod_loader.h"
+#include "proxy_config.h"
+#include "proxy_setup.h"
+#include "proxy_state.h"
+#include "redirect_client.h"
+#include "tandem_redirect_nl.h"
+
+#ifndef TANDEM_VERSION
+#define TANDEM_VERSION "unknown"
+#endif
+
+using namespace tandem;
+using namespace tandem::proxy;
+
+namespace {
+
+int fail(const Error &e)
+{
+	std::fprintf(stderr, "tandem-proxyctl: %s\n", e.message.c_str());
+	return 1;
+}
+
+int fail(const std::string &msg)
+{
+	return fail(make_error(msg));
+}
+
+std::string join_ports(const std::vector<uint16_t> &ports)
+{
+	std::string s;
+	for (uint16_t p : ports)
+		s += (s.empty() ? "" : ",") + std::to_string(p);
+	return s;
+}
+
+int cmd_status(const SetupOptions &opt)
+{
+	int rc = 0;
+	if (!ModuleLoader::is_loaded("tandem_redirect")) {
+		std::printf("module:     not loaded\n");
+		rc = 3;
+	} else {
+		auto client = RedirectClient::connect();
+		if (!client)
+			return fail(client.error());
+		auto cfg = client->get_config();
+		if (!cfg)
+			return fail(cfg.error());
+		std::printf("module:     tandem_redirect %s (netlink version %d)\n",
+			    cfg->module_version.c_str(), TANDEM_REDIRECT_GENL_VERSION);
+		std::printf("redirect:   %s\n", cfg->enabled ? "enabled" : "disabled");
+		std::printf("gue ports:  %s\n", join_ports(cfg->ports).c_str());
+	}
+	bool exists = false;
+	auto st = load_state(opt.state_file, exists);
+	if (!st)
+		return fail(st.error());
+	if (!exists) {
+		std::printf("state:      not up (%s does not exist)\n", opt.state_file.c_str());
+		return rc ? rc : 3;
+	}
+	std::printf("state:      up (%s)\n", opt.state_file.c_str());
+	for (const auto &a : st->actions) {
+		std::string line;
+		for (const auto &w : a)
+			line += (line.empty() ? "" : " ") + w;
+		std::printf("  %s\n", line.c_str());
+	}
+	return rc;
+}
+
+int cmd_stats(bool json, bool reset)
+{
+	auto client = RedirectClient::connect();
+	if (!client)
+		return fail(client.error());
+	auto counters = client->counters();
+	if (!counters)
+		return fail(counters.error());
+	if (json) {
+		std::printf("{");
+		for (size_t i = 0; i < counters->size(); i++)
+			std::printf("%s\"%s\": %llu", i ? ", " : "", (*counters)[i].name.c_str(),
+				    static_cast<unsigned long long>((*counters)[i].value));
+		std::printf("}\n");
+	} else {
+		for (const auto &c : *counters)
+			std::printf("%-20s %llu\n", c.name.c_str(),
+				    static_cast<unsigned long long>(c.value));
+	}
+	if (reset) {
+		auto r = client->reset_counters();
+		if (!r)
+			return fail(r.error());
+	}
+	return 0;
+}
+
+int cmd_set(std::optional<bool> enabled, std::optional<uint16_t> port)
+{
+	auto client = RedirectClient::connect();
+	if (!client)
+		return fail(client.error());
+	std::optional<std::vector<uint16_t>> ports;
+	if (port)
+		ports = std::vector<uint16_t>{*port};
+	auto r = client->set_config(enabled, ports);
+	if (!r)
+		return fail(r.error());
+	if (port)
+		std::printf("tandem_redirect: GUE port %u (the fou receive port is not changed: "
+			    "edit gue_port in proxy.yaml and run down/up for that)\n", *port);
+	if (enabled)
+		std::printf("tandem_redirect: second chance %s\n", *enabled ? "enabled" : "disabled");
+	return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+	CLI::App app{"tandem-proxyctl: set up a Tandem proxy host and control the "
+		     "tandem_redirect module (in the current network namespace)"};
+	app.set_version_flag("--version", std::string(TANDEM_VERSION));
+	app.require_subcommand(1);
+
+	std::string config_file = "/etc/tandem/proxy.yaml";
+	SetupOptions opt;
+	app.add_option("-c,--config", config_file, "proxy configuration (YAML)")->capture_default_str();
+	app.add_option("--state", opt.state_file, "where up records its changes for down")->capture_default_str();
+	app.add_option("--module", opt.module_path,
+		       "load tandem_redirect from this .ko file (development builds)");
+	bool quiet = false;
+	app.add_flag("-q,--quiet", quiet, "print only errors");
+
+	auto *up = app.add_subcommand("up", "load the module, configure it, add the GUE port, "
+				      "tunnel devices, sysctls and VIPs (idempotent)");
+	auto *down = app.add_subcommand("down", "undo what up did");
+	auto *status = app.add_subcommand("status", "module, configuration and what up did "
+					  "(exit 3 when not up)");
+	auto *stats = app.add_subcommand("stats", "the module's counters");
+	bool json = false, reset = false;
+	stats->add_flag("--json", json, "one JSON object");
+	stats->add_flag("--reset", reset, "start counting from zero after printing");
+	auto *set = app.add_subcommand("set", "change one setting of the running module");
+	auto *set_port = set->add_subcommand("port", "watch GUE port N (replaces the list)");
+	uint16_t port = 0;
+	set_port->add_option("N", port, "UDP port")->required()->check(CLI::Range(1, 65535));
+	set->require_subcommand(1);
+	auto *enable = app.add_subcommand("enable", "turn the second chance on");
+	auto *disable = app.add_subcommand("disable", "turn the second chance off (the GUE "
+					   "port keeps decapsulating)");
+
+	CLI11_PARSE(app, argc, argv);
+	opt.verbose = !quiet;
+
+	try {
+		if (up->parsed()) {
+			auto cfg = load_proxy_config(config_file);
+			if (!cfg)
+				return fail(cfg.error());
+			auto r = proxy_up(*cfg, opt);
+			return r ? 0 : fail(r.error());
+		}
+		if (down->parsed()) {
+			auto r = proxy_down(opt);
+			return r ? 0 : fail(r.error());
+		}
+		if (status->parsed())
+			return cmd_status(opt);
+		if (stats->parsed())
+			return cmd_stats(json, reset);
+		if (set_port->parsed())
+			return cmd_set(std::nullopt, port);
+		if (enable->parsed())
+			return cmd_set(true, std::nullopt);
+		if (disable->parsed())
+			return cmd_set(false, std::nullopt);
+	} catch (const std::exception &e) {
+		return fail(std::string("unexpected error: ") + e.what());
+	}
+	return 2;
+}

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// /etc/tandem/proxy.yaml: what a proxy host needs to receive Tandem (and
+// GLB) GUE traffic. See packaging/proxy.yaml for the documented example.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ip_address.h"
+#include "result.h"
+
+namespace tandem::proxy {
+
+struct ProxyConfig {
+	std::string file;             // where it came from, for messages
+	uint16_t gue_port = 19523;    // GLB's port
+	std::vector<IpAddress> vips;  // IPv4 and IPv6
+	bool enabled = true;          // second chance on (module hook)
+	std::string vip_device = "lo";
+	std::string ipv4_tunnel = "tandem4";  // ipip, external (collect_md) mode
+	std::string ipv6_tunnel = "tandem6";  // sit, only when sit0 is absent
+	bool arp_sysctls = true;      // arp_ignore=1 / arp_announce=2 (all)
+
+	bool has_v6() const;
+};
+
+// Parses YAML text; errors read "FILE:LINE:COLUMN: FIELD: message".
+Result<ProxyConfig> parse_proxy_config(const std::string &text, const std::string &file);
+Result<ProxyConfig> load_proxy_config(const std::string &file);
+
+}  // namespace tandem::proxy

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+// <net/if.h> must come before the <linux/if.h> the netlink headers pull in.
+#include <net/if.h>
+
+#include "rtnl.h"
+
+#include <linux/if_link.h>
+#include <linux/if_tunnel.h>
+#include <linux/rtnetlink.h>
+#include <netlink/route/rtnl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace tandem::proxy {
+
+namespace {
+
+constexpr const char *kOom = "cannot build a netlink message: out of memory";
+
+NlMsgPtr link_msg(int type, int flags, int ifindex, unsigned up_flags, unsigned change)
+{
+	NlMsgPtr msg(nlmsg_alloc_simple(type, flags));
+	if (!msg)
+		return msg;
+	ifinfomsg ifi{};
+	ifi.ifi_family = AF_UNSPEC;
+	ifi.ifi_index = ifindex;
+	ifi.ifi_flags = up_flags;
+	ifi.ifi_change = change;
+	if (nlmsg_append(msg.get(), &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0)
+		msg.reset();
+	return msg;
+}
+
+Result<RtnlAddrPtr> make_addr(int ifindex, const IpAddress &address, uint8_t prefix)
+{
+	RtnlAddrPtr addr(rtnl_addr_alloc());
+	NlAddrPtr local(nl_addr_build(address.is_v4() ? AF_INET : AF_INET6,
+				      address.bytes.data(), address.size()));
+	if (!addr || !local)
+		return make_error(kOom);
+	nl_addr_set_prefixlen(local.get(), prefix);
+	rtnl_addr_set_ifindex(addr.get(), ifindex);
+	if (rtnl_addr_set_local(addr.get(), local.get()) < 0)
+		return make_error(kOom);
+	rtnl_addr_set_prefixlen(addr.get(), prefix);
+	return addr;
+}
+
+}  // namespace
+
+Result<Rtnl> Rtnl::open()
+{
+	auto nl = Netlink::open(NETLINK_ROUTE);
+	if (!nl)
+		return nl.error();
+	return Rtnl(std::move(*nl));
+}
+
+Result<std::optional<LinkInfo>> Rtnl::link(const std::string &name)
+{
+	if (name.size() >= IFNAMSIZ)
+		return make_error("interface name '" + name + "' is longer than " +
+				  std::to_string(IFNAMSIZ - 1) + " characters");
+	NlMsgPtr msg = link_msg(RTM_GETLINK, 0, 0, 0, 0);
+	if (!msg || nla_put_string(msg.get(), IFLA_IFNAME, name.c_str()) < 0)
+		return make_error(kOom);
+	std::optional<LinkInfo> info;
+	NlFailure failure;
+	bool ok = nl_.request(msg.get(), failure, [&](nl_msg *reply) {
+		nlmsghdr *hdr = nlmsg_hdr(reply);
+		if (hdr->nlmsg_type != RTM_NEWLINK)
+			return;
+		auto *ifi = static_cast<ifinfomsg *>(nlmsg_data(hdr));
+		LinkInfo li;
+		li.ifindex = ifi->ifi_index;
+		li.up = (ifi->ifi_flags & IFF_UP) != 0;
+		nlattr *tb[IFLA_MAX + 1] = {};
+		if (nlmsg_parse(hdr, sizeof(*ifi), tb, IFLA_MAX, nullptr) == 0 && tb[IFLA_LINKINFO]) {
+			nlattr *li_tb[IFLA_INFO_MAX + 1] = {};
+			if (nla_parse_nested(li_tb, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) == 0) {
+				if (li_tb[IFLA_INFO_KIND])
+					li.kind = nla_get_string(li_tb[IFLA_INFO_KIND]);
+				nlattr *data[IFLA_IPTUN_MAX + 1] = {};
+				if (li_tb[IFLA_INFO_DATA] &&
+				    nla_parse_nested(data, IFLA_IPTUN_MAX, li_tb[IFLA_INFO_DATA],
+						     nullptr) == 0)
+					li.collect_md = data[IFLA_IPTUN_COLLECT_METADATA] != nullptr;
+			}
+		}
+		info = li;
+	});
+	if (!ok) {
+		if (failure.error == ENODEV)
+			return std::optional<LinkInfo>();
+		return make_error("reading interface " + name + ": " + failure.describe(),
+				  failure.error);
+	}
+	return info;
+}
+
+Result<void> Rtnl::create_tunnel(const std::string &name, const char *kind, bool external)
+{
+	NlMsgPtr msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, 0, 0);
+	if (!msg || nla_put_string(msg.get(), IFLA_IFNAME, name.c_str()) < 0)
+		return make_error(kOom);
+	nlattr *linkinfo = nla_nest_start(msg.get(), IFLA_LINKINFO);
+	if (!linkinfo || nla_put_string(msg.get(), IFLA_INFO_KIND, kind) < 0)
+		return make_error(kOom);
+	nlattr *data = nla_nest_start(msg.get(), IFLA_INFO_DATA);
+	if (!data)
+		return make_error(kOom);
+	if (external && nla_put_flag(msg.get(), IFLA_IPTUN_COLLECT_METADATA) < 0)
+		return make_error(kOom);
+	if (!external && (nla_put_u32(msg.get(), IFLA_IPTUN_LOCAL, 0) < 0 ||
+			  nla_put_u32(msg.get(), IFLA_IPTUN_REMOTE, 0) < 0))
+		return make_error(kOom);
+	nla_nest_end(msg.get(), data);
+	nla_nest_end(msg.get(), linkinfo);
+	NlFailure failure;
+	if (!nl_.request(msg.get(), failure))
+		return make_error(std::string("creating ") + kind + " device " + name + ": " +
+				  failure.describe(), failure.error);
+	return {};
+}
+
+Result<void> Rtnl::create_ipip_external(const std::string &name)
+{
+	return create_tunnel(name, "ipip", true);
+}
+
+Result<void> Rtnl::create_sit_any(const std::string &name)
+{
+	return create_tunnel(name, "sit", false);
+}
+
+Result<void> Rtnl::set_up(const std::string &name, int ifindex, bool up)
+{
+	NlMsgPtr msg = link_msg(RTM_NEWLINK, 0, ifindex, up ? IFF_UP : 0, IFF_UP);
+	if (!msg)
+		return make_error(kOom);
+	NlFailure failure;
+	if (!nl_.request(msg.get(), failure))
+		return make_error("setting " + name + (up ? " up: " : " down: ") +
+				  failure.describe(), failure.error);
+	return {};
+}
+
+Result<void> Rtnl::delete_link(const std::string &name, int ifindex)
+{
+	NlMsgPtr msg = link_msg(RTM_DELLINK, 0, ifindex, 0, 0);
+	if (!msg)
+		return make_error(kOom);
+	NlFailure failure;
+	if (!nl_.request(msg.get(), failure) && failure.error != ENODEV)
+		return make_error("deleting " + name + ": " + failure.describe(), failure.error);
+	return {};
+}
+
+Result<bool> Rtnl::add_address(const std::string &dev, int ifindex,
+			       const IpAddress &address, uint8_t prefix)
+{
+	auto addr = make_addr(ifindex, address, prefix);
+	if (!addr)
+		return addr.error();
+	nl_msg *raw = nullptr;
+	if (rtnl_addr_build_add_request(addr->get(), NLM_F_CREATE | NLM_F_EXCL, &raw) < 0)
+		return make_error(kOom);
+	NlMsgPtr msg(raw);
+	NlFailure failure;
+	if (nl_.request(msg.get(), failure))
+		return true;
+	if (failure.error == EEXIST)
+		return false;
+	return make_error("adding " + address.to_string() + "/" + std::to_string(prefix) +
+			  " to " + dev + ": " + failure.describe(), failure.error);
+}
+
+Result<void> Rtnl::del_address(const std::string &dev, int ifindex,
+			       const IpAddress &address, uint8_t prefix)
+{
+	auto addr = make_addr(ifindex, address, prefix);
+	if (!addr)
+		return addr.error();
+	nl_msg *raw = nullptr;
+	if (rtnl_addr_build_delete_request(addr->get(), 0, &raw) < 0)
+		return make_error(kOom);
+	NlMsgPtr msg(raw);
+	NlFailure failure;
+	if (!nl_.request(msg.get(), failure) && failure.error != EADDRNOTAVAIL &&
+	    failure.error != ENODEV)
+		return make_error("removing " + address.to_string() + "/" +
+				  std::to_string(prefix) + " from " + dev + ": " +
+				  failure.describe(), failure.error);
+	return {};
+}
+
+}  // namespace tandem::proxy

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// The rtnetlink operations tandem-proxyctl needs: tunnel devices, link
+// state and addresses.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "ip_address.h"
+#include "netlink.h"
+
+namespace tandem::proxy {
+
+struct LinkInfo {
+	int ifindex = 0;
+	bool up = false;
+	std::string kind;  // "ipip", "sit", ... (empty for plain devices)
+	bool collect_md = false;
+};
+
+class Rtnl {
+public:
+	static Result<Rtnl> open();
+
+	Result<std::optional<LinkInfo>> link(const std::string &name);
+	// ipip with IFLA_IPTUN_COLLECT_METADATA ("external"), or a sit tunnel
+	// with any local and remote address.
+	Result<void> create_ipip_external(const std::string &name);
+	Result<void> create_sit_any(const std::string &name);
+	Result<void> set_up(const std::string &name, int ifindex, bool up);
+	Result<void> delete_link(const std::string &name, int ifindex);
+
+	// Adds ADDRESS/prefix on ifindex; Ok(false) when it is already there.
+	Result<bool> add_address(const std::string &dev, int ifindex,
+				 const IpAddress &address, uint8_t prefix);
+	Result<void> del_address(const std::string &dev, int ifindex,
+				 const IpAddress &address, uint8_t prefix);
+
+private:
+	explicit Rtnl(Netlink nl) : nl_(std::move(nl)) {}
+	Result<void> create_tunnel(const std::string &name, const char *kind, bool external);
+
+	Netlink nl_;
+};
+
+}  // namespace tandem::proxy
