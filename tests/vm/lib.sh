@@ -1,0 +1,321 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# Tandem VM lab: shared helpers for the tests in suite "vm".
+#
+# Host side (vm_*): boot Debian's own kernel under qemu (TCG) with a tiny
+# busybox initramfs that mounts the host's root read-only over 9p, puts a
+# tmpfs overlay on top and runs one scenario script inside. Results come
+# back through a second, writable 9p share (the "out" directory).
+#
+#   host /  --9p ro-->  guest /host  --overlay(tmpfs)-->  guest /newroot
+#   host $out --9p rw-->  guest /newroot/tandem-out  (scenario, log, rc)
+#
+# Guest side (lab_*, topo_*): helpers the scenario scripts source to build
+# network namespaces, check counters and report PASS/FAIL lines.
+
+VM_SKIP=77
+
+vm_log() { printf '%s\n' "$*"; }
+
+vm_skip() {
+	printf 'SKIP: %s\n' "$*"
+	exit "$VM_SKIP"
+}
+
+# Newest Debian kernel that has both a build tree (headers) and an image.
+vm_detect_kver() {
+	local d kver=""
+	for d in /lib/modules/*/build; do
+		[ -e "$d" ] || continue
+		d=${d%/build}
+		d=${d##*/}
+		[ -r "/boot/vmlinuz-$d" ] && kver=$d
+	done
+	printf '%s' "$kver"
+}
+
+# vm_require BUILD_DIR: checks everything the lab needs or skips.
+vm_require() {
+	local build=$1
+	[ "$(id -u)" = 0 ] || vm_skip "VM lab needs root (reads all of / over 9p)"
+	command -v qemu-system-x86_64 >/dev/null ||
+		vm_skip "qemu-system-x86_64 not installed (apt install qemu-system-x86)"
+	VM_KVER=${VM_KVER:-$(vm_detect_kver)}
+	[ -n "$VM_KVER" ] ||
+		vm_skip "no /boot/vmlinuz-* with /lib/modules/*/build (apt install linux-image-amd64 linux-headers-amd64)"
+	VM_BUSYBOX=$(command -v busybox || true)
+	if [ -z "$VM_BUSYBOX" ] || ! file -L "$VM_BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
+		[ -x /bin/busybox ] && VM_BUSYBOX=/bin/busybox
+	fi
+	[ -x "$VM_BUSYBOX" ] || vm_skip "busybox not installed (apt install busybox-static)"
+	if ldd "$VM_BUSYBOX" >/dev/null 2>&1; then
+		vm_skip "$VM_BUSYBOX is dynamically linked (apt install busybox-static)"
+	fi
+	/usr/bin/python3 -c 'import scapy' 2>/dev/null ||
+		vm_skip "/usr/bin/python3 has no scapy (apt install python3-scapy)"
+	VM_KO="$build/redirect/kmod-build/tandem_redirect.ko"
+	[ -r "$VM_KO" ] || vm_skip "module not built: $VM_KO (needs linux-headers-$VM_KVER)"
+	export VM_KVER VM_KO VM_BUSYBOX
+}
+
+# Prints the modules (paths relative to /lib/modules/KVER) needed for
+# the names given, dependencies first.
+vm_module_closure() {
+	local kver=$1
+	shift
+	awk -v want="$*" '
+	function base(p,  n) { n = p; sub(/.*\//, "", n); sub(/\.ko.*$/, "", n); gsub(/-/, "_", n); return n }
+	function visit(m,  i, n, d) {
+		if (m in seen) return
+		seen[m] = 1
+		if (!(m in path)) { missing = missing " " m; return }
+		n = split(deps[m], d, " ")
+		for (i = 1; i <= n; i++) visit(base(d[i]))
+		print path[m]
+	}
+	{
+		sub(/:$/, "", $1)
+		m = base($1)
+		path[m] = $1
+		$1 = ""
+		deps[m] = $0
+	}
+	END {
+		n = split(want, w, " ")
+		for (i = 1; i <= n; i++) visit(w[i])
+		if (missing != "") { print "missing modules:" missing > "/dev/stderr"; exit 1 }
+	}' "/lib/modules/$kver/modules.dep"
+}
+
+# vm_build_initramfs OUT.cpio.gz: busybox, the 9p/virtio/overlay modules
+# (whatever modules.dep says they need) and /init.
+vm_build_initramfs() {
+	local out=$1 root mods m
+	root=$(mktemp -d)
+	mkdir -p "$root/bin" "$root/lib/mod" "$root/proc" "$root/sys" "$root/dev" \
+		"$root/host" "$root/rw" "$root/out" "$root/newroot"
+	cp "$VM_BUSYBOX" "$root/bin/busybox"
+	mods=$(vm_module_closure "$VM_KVER" virtio_pci 9pnet_virtio 9p overlay) || return 1
+	: >"$root/lib/mod/order"
+	for m in $mods; do
+		cp "/lib/modules/$VM_KVER/$m" "$root/lib/mod/"
+		case $m in
+		*.ko.xz) xz -d "$root/lib/mod/${m##*/}"; m=${m%.xz} ;;
+		*.ko.zst) zstd -q -d --rm "$root/lib/mod/${m##*/}"; m=${m%.zst} ;;
+		esac
+		echo "${m##*/}" >>"$root/lib/mod/order"
+	done
+	cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+while read -r m; do insmod "/lib/mod/$m" || echo "TANDEM-VM: insmod $m failed"; done </lib/mod/order
+o="trans=virtio,version=9p2000.L,msize=262144"
+mount -t 9p -o "$o,ro,cache=loose" host /host || echo "TANDEM-VM: mount host failed"
+mount -t 9p -o "$o" out /out || echo "TANDEM-VM: mount out failed"
+mount -t tmpfs -o size=512m tmpfs /rw
+mkdir -p /rw/upper /rw/work
+if ! mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /newroot; then
+	echo "TANDEM-VM: overlay failed, using the read-only root with tmpfs dirs"
+	mount --bind /host /newroot
+	for d in tmp run var/tmp root etc/tandem; do
+		[ -d "/newroot/$d" ] && mount -t tmpfs tmpfs "/newroot/$d"
+	done
+fi
+mkdir -p /newroot/tandem-out
+mount --move /out /newroot/tandem-out
+mount -t proc proc /newroot/proc
+mount -t sysfs sys /newroot/sys
+mount -t devtmpfs dev /newroot/dev
+ln -sf /proc/self/fd /newroot/dev/fd
+for i in 0 1 2; do ln -sf /proc/self/fd/$i /newroot/dev/$(echo stdin stdout stderr | cut -d' ' -f$((i + 1))); done
+mkdir -p /newroot/dev/pts /newroot/dev/shm
+mount -t devpts devpts /newroot/dev/pts
+mount -t tmpfs tmpfs /newroot/tmp
+mount -t tmpfs tmpfs /newroot/run
+echo "TANDEM-VM: booted in $(cut -d' ' -f1 /proc/uptime)s"
+# The host's root becomes the real root: usermode helpers (request_module
+# -> /sbin/modprobe) then find the host's kmod and /lib/modules.
+exec switch_root /newroot /bin/bash /tandem-out/pid1.sh
+echo "TANDEM-VM: switch_root failed"
+poweroff -f
+EOF
+	chmod 755 "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out" || return 1
+	rm -rf "$root"
+}
+
+# vm_run OUTDIR SCENARIO TIMEOUT_S [ENV=VALUE...]: boots the VM, runs
+# SCENARIO (a bash script) inside with the given environment and returns
+# its exit status. Guest output is in OUTDIR/guest.log, the console in
+# OUTDIR/console.log, the guest's dmesg in OUTDIR/dmesg.log.
+vm_run() {
+	local out=$1 scenario=$2 limit=$3 initrd start end rc kv
+	shift 3
+	rm -rf "$out"
+	mkdir -p "$out"
+	chmod 777 "$out"
+	initrd="$out/initramfs.cpio.gz"
+	vm_build_initramfs "$initrd" || { echo "FAIL: cannot build initramfs"; return 1; }
+	{
+		echo "#!/bin/bash"
+		echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		echo "export HOME=/root VM_KVER='$VM_KVER' VM_KO='$VM_KO'"
+		echo "export VM_LIB='$VM_LIB' VM_OUT=/tandem-out"
+		for kv in "$@"; do printf 'export %q\n' "$kv"; done
+		echo "cd /tandem-out"
+		echo "exec /bin/bash '$scenario'"
+	} >"$out/run.sh"
+	cat >"$out/pid1.sh" <<'EOF'
+#!/bin/bash
+# PID 1 in the guest: run the scenario, report, power off.
+/bin/bash /tandem-out/run.sh >/tandem-out/guest.log 2>&1
+echo $? >/tandem-out/rc
+dmesg >/tandem-out/dmesg.log
+sync
+echo "TANDEM-VM: scenario done rc=$(cat /tandem-out/rc) at $(cut -d' ' -f1 /proc/uptime)s" >/dev/console
+umount /tandem-out 2>/dev/null  # busy: this script runs from it; data is synced
+echo o >/proc/sysrq-trigger
+sleep 30
+EOF
+	start=$(date +%s.%N)
+	timeout --foreground -k 5 "$limit" qemu-system-x86_64 \
+		-accel tcg -m 1024 -smp 2 -nodefaults -no-user-config -no-reboot \
+		-display none -serial "file:$out/console.log" -nic none \
+		-kernel "/boot/vmlinuz-$VM_KVER" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init" \
+		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$out,mount_tag=out,security_model=none"
+	rc=$?
+	end=$(date +%s.%N)
+	VM_ELAPSED=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+	grep -h 'TANDEM-VM: booted' "$out/console.log" 2>/dev/null
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		echo "FAIL: VM did not finish within ${limit}s (console: $out/console.log)"
+		tail -n 20 "$out/console.log" 2>/dev/null
+		cat "$out/guest.log" 2>/dev/null
+		return 1
+	fi
+	if [ ! -r "$out/rc" ]; then
+		echo "FAIL: scenario left no exit status (qemu rc $rc)"
+		tail -n 30 "$out/console.log" 2>/dev/null
+		cat "$out/guest.log" 2>/dev/null
+		return 1
+	fi
+	cat "$out/guest.log"
+	echo "VM wall time ${VM_ELAPSED}s"
+	return "$(cat "$out/rc")"
+}
+
+# vm_main BUILD_DIR SCENARIO TIMEOUT_S [ENV=VALUE...]: what each meson
+# test runs. Skips (77) when the lab cannot run here.
+vm_main() {
+	local build=$1 scenario=$2 limit=$3 name
+	shift 3
+	build=$(realpath "$build")
+	vm_require "$build"
+	VM_LIB=$(realpath "${BASH_SOURCE[0]}")
+	name=$(basename "$scenario" .sh)
+	vm_run "$build/tests/vm/out-$name" "$(realpath "$scenario")" "$limit" \
+		"VM_BUILD=$build" "$@"
+}
+
+# ---------------------------------------------------------------------
+# Guest side. Scenarios run as root inside the VM with the host's
+# userland; /usr/bin/python3 is Debian's (with scapy).
+
+LAB_FAILS=0
+LAB_PASSES=0
+LAB_PY=/usr/bin/python3
+
+lab_pass() { LAB_PASSES=$((LAB_PASSES + 1)); echo "PASS: $*"; }
+lab_fail() { LAB_FAILS=$((LAB_FAILS + 1)); echo "FAIL: $*"; }
+
+# lab_check NAME EXPECTED GOT
+lab_check() {
+	if [ "$2" = "$3" ]; then
+		lab_pass "$1 (= $3)"
+	else
+		lab_fail "$1: expected $2, got $3"
+	fi
+}
+
+lab_summary() {
+	echo "$LAB_PASSES passed, $LAB_FAILS failed"
+	[ "$LAB_FAILS" = 0 ]
+}
+
+# Modules from Debian's tree; the module under test from the build tree.
+lab_modprobe() {
+	local m
+	for m in "$@"; do
+		modprobe "$m" || { echo "FAIL: modprobe $m"; return 1; }
+	done
+}
+
+lab_insmod_tandem() {
+	insmod "$VM_KO" || { echo "FAIL: insmod $VM_KO"; return 1; }
+}
+
+# Bounded wait: lab_wait SECONDS COMMAND... (polls every 0.1 s).
+lab_wait() {
+	local limit=$1 i=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -ge $((limit * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
+lab_dmesg_clean() {
+	! dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|refcount_t' >/dev/null
+}
+
+# ---------------------------------------------------------------------
+# Topology helper: a flat L2 "fabric" (one bridge in its own namespace)
+# with hosts attached by veth. Each host gets an IPv4 /24 address and an
+# IPv6 /64 address on the fabric. Directors, proxies and clients are all
+# hosts; later scenarios (second chance with tandem-director) add a
+# director host and routes on top of this.
+#
+#   [ns fab: br0] --veth-- [ns NAME: eth0 10.0.0.N/24, fd00::N/64]
+TOPO_NS_PREFIX=tnd
+
+topo_init() {
+	ip netns add "${TOPO_NS_PREFIX}fab"
+	ip -n "${TOPO_NS_PREFIX}fab" link add br0 type bridge
+	ip -n "${TOPO_NS_PREFIX}fab" link set br0 up
+	ip -n "${TOPO_NS_PREFIX}fab" link set lo up
+}
+
+# topo_host NAME N: namespace NAME with eth0 = 10.0.0.N, fd00::N.
+topo_host() {
+	local name=$1 n=$2 ns="${TOPO_NS_PREFIX}$1"
+	ip netns add "$ns"
+	ip link add "v$name" netns "${TOPO_NS_PREFIX}fab" type veth peer name eth0 netns "$ns"
+	ip -n "${TOPO_NS_PREFIX}fab" link set "v$name" master br0 up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" addr add "10.0.0.$n/24" dev eth0
+	ip -n "$ns" addr add "fd00::$n/64" dev eth0 nodad
+	ip -n "$ns" link set eth0 up
+	# checksums on the wire: veth would otherwise leave them partial
+	ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1 || true
+}
+
+# topo_exec NAME COMMAND...: run in host NAME's namespace.
+topo_exec() {
+	local name=$1
+	shift
+	ip netns exec "${TOPO_NS_PREFIX}$name" "$@"
+}
+
+topo_cleanup() {
+	local ns
+	for ns in $(ip netns list | awk '{ print $1 }'); do
+		case $ns in "${TOPO_NS_PREFIX}"*) ip netns del "$ns" ;; esac
+	done
+}
