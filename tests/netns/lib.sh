@@ -115,8 +115,13 @@ metrics_up() { ip netns exec "$NS_DIR" curl -sf "http://$METRICS_ADDR/metrics" >
 # start_director CONFIG [args...]
 start_director() {
 	local cfg=$1; shift
-	ip netns exec "$NS_DIR" "$TANDEM_DIRECTOR" -c "$cfg" --foreground \
-		--control-socket "$CONTROL_SOCKET" "$@" >"$TMP/director.log" 2>&1 &
+	# `ip netns exec` runs it in a mount namespace of its own with a fresh /sys, where
+	# bpffs is not mounted; with BPFFS=1 we mount one there (the host is untouched).
+	local mnt=":"
+	[ "${BPFFS:-0}" = 1 ] && mnt="mount -t bpf bpf /sys/fs/bpf"
+	ip netns exec "$NS_DIR" sh -c "$mnt && exec \"\$0\" \"\$@\"" "$TANDEM_DIRECTOR" \
+		-c "$cfg" --foreground --control-socket "$CONTROL_SOCKET" "$@" \
+		>"$TMP/director.log" 2>&1 &
 	DIRECTOR_PID=$!
 	if ! busywait 20000 metrics_up; then
 		echo "director did not come up; its log:"
@@ -193,6 +198,9 @@ finish() {
 	else
 		printf "PASS: %-60s expected 0, got 0\n" "director exits cleanly on SIGTERM"
 	fi
+	local xdp
+	xdp=$(ip -n "$NS_DIR" -d link show d0 | grep -c 'prog/xdp')
+	check "no XDP program left on d0 after exit" 0 "$xdp"
 	if grep -q "ERROR: AddressSanitizer\|runtime error:" "$TMP/director.log"; then
 		echo "FAIL: sanitizer report in the director's log:"
 		cat "$TMP/director.log"
