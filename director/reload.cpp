@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "table_diff.h"
+
 namespace tandem::director {
 namespace {
 
@@ -51,14 +53,16 @@ Result<void> check_director_change(const Config &running, const Config &next)
 
 Result<void> check_transition(const Config &running, const Config &next, bool force)
 {
-	// Hook for common/table_diff.h: compare running.services with next.services and
-	// refuse, naming the backend and the file:line:column, any change that moves
-	// established flows to a proxy that does not hold them (an active backend removed
-	// or made inactive without draining), unless force.
-	(void)running;
-	(void)next;
-	(void)force;
-	return {};
+	const ConfigDiff diff = diff_configs(running, next);  // common/table_diff.h
+	if (diff.safe() || force)
+		return {};
+	std::string msg = next.path + ": this change breaks established connections:";
+	for (const ServiceDiff &s : diff.services)
+		for (const std::string &why : s.unsafe)
+			msg += "\n  service " + s.name + ": " + why;
+	msg += "\n(tandemctl diff OLD NEW shows the whole change; tandem-director --reload --force "
+	       "applies it anyway)";
+	return make_error(msg);
 }
 
 Result<std::unique_ptr<Snapshot>> build_snapshot(Config config, uint64_t generation,

@@ -22,8 +22,8 @@ namespace tandem::director {
 Result<void> check_director_change(const Config &running, const Config &next);
 
 // Refuses a change that would break established connections (for example an active
-// backend removed without draining first) unless `force`. The rules live in common/
-// (table_diff.h, being written); until it lands this accepts every change.
+// backend removed without draining first, a changed hash_key, a removed service) unless
+// `force`. The rules are common/table_diff.h's, the same `tandemctl diff` applies.
 Result<void> check_transition(const Config &running, const Config &next, bool force);
 
 struct SnapshotContext {

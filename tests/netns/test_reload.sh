@@ -51,7 +51,8 @@ sleep 1.5
 reload_fail=0
 for n in $(seq 1 20); do
 	cp "$TMP/gen$n.yaml" "$TMP/director.yaml"
-	reload_director >"$TMP/reload.out" 2>&1 || { reload_fail=$((reload_fail + 1)); cat "$TMP/reload.out"; }
+	# --force: these steps remove active backends outright, which a plain reload refuses
+	reload_director --force >"$TMP/reload.out" 2>&1 || { reload_fail=$((reload_fail + 1)); cat "$TMP/reload.out"; }
 	sleep 0.25
 done
 wait $sender
