@@ -405,9 +405,16 @@ static unsigned int tandem_forward(struct net *net, struct sk_buff *skb,
 		return NF_DROP;
 	}
 	next = *nextp;
-	if (inet_addr_type(net, next) == RTN_LOCAL) {
+	switch (inet_addr_type(net, next)) {
+	case RTN_LOCAL:
 		*ctr = TANDEM_REDIRECT_CTR_ACCEPT_NEXT_LOCAL;
 		return NF_ACCEPT;
+	case RTN_UNICAST:
+		break;
+	default:
+		/* Never hand GUE to broadcast, multicast or 0.0.0.0. */
+		*ctr = TANDEM_REDIRECT_CTR_DROP_FORWARD_ERROR;
+		return NF_DROP;
 	}
 
 	*ctr = TANDEM_REDIRECT_CTR_DROP_FORWARD_ERROR;

@@ -264,6 +264,14 @@ def v4_cases():
     send(gue(inner, 4, ADDR["p1"], [ADDR["p1"]]))
     expect["p1"]["accept_next_local"] += 1
 
+    case("v4: next hop broadcast or multicast: dropped, never sent")
+    for n, hop in enumerate(("255.255.255.255", "224.0.0.1", "0.0.0.0")):
+        inner = IP(src=c, dst=VIP) / TCP(sport=40050 + n, dport=80, flags="A")
+        send(gue(inner, 4, ADDR["p1"], [hop]))
+        expect["p1"]["drop_forward_error"] += 1
+    check("nothing leaves p1 towards p2",
+          wait_for(wire["p2"], lambda p: UDP in p and p[IP].src == ADDR["p1"], QUIET) is None)
+
     case("v4: established flow is accepted where the socket is")
     conn, cport = establish(socket.AF_INET, VIP)
     inner = bytes(IP(src=c, dst=VIP) / TCP(sport=cport, dport=80, flags="A", seq=1, ack=1))
