@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+// proxy.yaml parsing: defaults, every field, and the error messages
+// (FILE:LINE:COLUMN: FIELD: message) an operator sees.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "proxy_config.h"
+
+using tandem::proxy::parse_proxy_config;
+
+namespace {
+
+std::string error_of(const std::string &yaml)
+{
+	auto r = parse_proxy_config(yaml, "proxy.yaml");
+	REQUIRE_FALSE(r.ok());
+	return r.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("minimal file takes the defaults")
+{
+	auto r = parse_proxy_config("gue_port: 19523\nvips: []\n", "proxy.yaml");
+	REQUIRE(r.ok());
+	CHECK(r->gue_port == 19523);
+	CHECK(r->vips.empty());
+	CHECK(r->enabled);
+	CHECK(r->vip_device == "lo");
+	CHECK(r->ipv4_tunnel == "tandem4");
+	CHECK(r->ipv6_tunnel == "tandem6");
+	CHECK(r->arp_sysctls);
+	CHECK_FALSE(r->has_v6());
+}
+
+TEST_CASE("every field")
+{
+	auto r = parse_proxy_config(R"(gue_port: 6080
+vips:
+  - 192.0.2.10
+  - 2001:db8::10
+options:
+  enabled: false
+  vip_device: dummy0
+  ipv4_tunnel: gue4
+  ipv6_tunnel: gue6
+  arp_sysctls: false
+)", "proxy.yaml");
+	REQUIRE(r.ok());
+	CHECK(r->gue_port == 6080);
+	REQUIRE(r->vips.size() == 2);
+	CHECK(r->vips[0].to_string() == "192.0.2.10");
+	CHECK(r->vips[1].to_string() == "2001:db8::10");
+	CHECK(r->has_v6());
+	CHECK_FALSE(r->enabled);
+	CHECK(r->vip_device == "dummy0");
+	CHECK(r->ipv4_tunnel == "gue4");
+	CHECK(r->ipv6_tunnel == "gue6");
+	CHECK_FALSE(r->arp_sysctls);
+}
+
+TEST_CASE("errors name file, line, column and field")
+{
+	CHECK(error_of("gue_port: 1\nvips: []\nbogus: 1\n") ==
+	      "proxy.yaml:3:1: bogus: unknown key (known: gue_port, vips, options)");
+	CHECK(error_of("gue_port: 0\nvips: []\n").rfind("proxy.yaml:1:11: gue_port: expected a UDP port", 0) == 0);
+	CHECK(error_of("gue_port: 65536\nvips: []\n").find("gue_port:") != std::string::npos);
+	CHECK(error_of("gue_port: 19523x\nvips: []\n").find("got '19523x'") != std::string::npos);
+	CHECK(error_of("gue_port: 1\nvips: [10.0.0.1/32]\n").rfind("proxy.yaml:2:8: vips[0]:", 0) == 0);
+	CHECK(error_of("gue_port: 1\nvips: [10.0.0.1, 10.0.0.1]\n").find("listed twice") != std::string::npos);
+	CHECK(error_of("gue_port: 1\nvips: 10.0.0.1\n").find("vips: expected a list") != std::string::npos);
+	CHECK(error_of("gue_port: 1\nvips: []\noptions:\n  enabled: yes\n")
+		      .rfind("proxy.yaml:4:12: options.enabled: expected true or false", 0) == 0);
+	CHECK(error_of("gue_port: 1\nvips: []\noptions:\n  enabeld: true\n")
+		      .rfind("proxy.yaml:4:3: options.enabeld: unknown option", 0) == 0);
+	CHECK(error_of("gue_port: 1\nvips: []\noptions:\n  vip_device: a/b\n")
+		      .find("not a valid interface name") != std::string::npos);
+	CHECK(error_of("gue_port: 1\nvips: []\noptions:\n  ipv4_tunnel: x\n  ipv6_tunnel: x\n")
+		      .find("must differ") != std::string::npos);
+	CHECK(error_of("gue_port: 1\n").find("vips: missing") != std::string::npos);
+	CHECK(error_of("").find("is empty") != std::string::npos);
+	CHECK(error_of("- a\n- b\n").find("expected a map") != std::string::npos);
+	CHECK(error_of("gue_port: [1\n").rfind("proxy.yaml:", 0) == 0);
+}
