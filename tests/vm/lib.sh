@@ -44,6 +44,8 @@ vm_require() {
 	VM_KVER=${VM_KVER:-$(vm_detect_kver)}
 	[ -n "$VM_KVER" ] ||
 		vm_skip "no /boot/vmlinuz-* with /lib/modules/*/build (apt install linux-image-amd64 linux-headers-amd64)"
+	[ -r "/boot/vmlinuz-$VM_KVER" ] && [ -r "/lib/modules/$VM_KVER/modules.dep" ] ||
+		vm_skip "kernel $VM_KVER: no /boot/vmlinuz-$VM_KVER or /lib/modules/$VM_KVER (apt install linux-image-$VM_KVER)"
 	VM_BUSYBOX=$(command -v busybox || true)
 	if [ -z "$VM_BUSYBOX" ] || ! file -L "$VM_BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
 		[ -x /bin/busybox ] && VM_BUSYBOX=/bin/busybox
@@ -54,7 +56,7 @@ vm_require() {
 	fi
 	/usr/bin/python3 -c 'import scapy' 2>/dev/null ||
 		vm_skip "/usr/bin/python3 has no scapy (apt install python3-scapy)"
-	VM_KO="$build/redirect/kmod-build/tandem_redirect.ko"
+	VM_KO="$build/redirect/tandem_redirect.ko"
 	[ -r "$VM_KO" ] || vm_skip "module not built: $VM_KO (needs linux-headers-$VM_KVER)"
 	export VM_KVER VM_KO VM_BUSYBOX
 }
@@ -312,6 +314,26 @@ topo_exec() {
 	shift
 	ip netns exec "${TOPO_NS_PREFIX}$name" "$@"
 }
+
+# topo_proxy NAME N [VIP...]: a host that is a Tandem proxy: tandem-proxyctl
+# up with the given VIPs (default 10.9.9.9 fd09::9) on GUE port 19523; its
+# state file is /run/NAME.state. Needs VM_BUILD (set by vm_main).
+topo_proxy() {
+	local name=$1 n=$2 vips
+	shift 2
+	[ $# -gt 0 ] || set -- 10.9.9.9 fd09::9
+	vips=$(printf '"%s", ' "$@")
+	topo_host "$name" "$n"
+	printf 'gue_port: 19523\nvips: [%s]\n' "${vips%, }" >"/tmp/$name.yaml"
+	topo_exec "$name" "$VM_BUILD/redirect/tandem-proxyctl" -q \
+		-c "/tmp/$name.yaml" --state "/run/$name.state" up
+}
+
+# A later scenario with tandem-director adds, on the same fabric:
+#   topo_host dir 2       (the director: AF_XDP on eth0, source 10.0.0.2)
+#   topo_host client 100  (route VIPs via 10.0.0.2; ECMP across directors)
+#   topo_proxy p1 11; topo_proxy p2 12; ...
+# and compares broken connections with Tandem against plain ECMP.
 
 topo_cleanup() {
 	local ns

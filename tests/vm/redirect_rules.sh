@@ -12,20 +12,11 @@ set -u
 CTL="$VM_BUILD/redirect/tandem-proxyctl"
 trap topo_cleanup EXIT
 
-cat >/tmp/proxy.yaml <<'YAML'
-gue_port: 19523
-vips: [10.9.9.9, "fd09::9"]
-YAML
-
-"$CTL" -q -c /tmp/proxy.yaml --module "$VM_BUILD/redirect/tandem_redirect.ko" \
-	--state /run/init.state up || exit 1   # loads the modules once
-"$CTL" -q --state /run/init.state down
-
+lab_insmod_tandem || exit 1
 topo_init
 topo_host inj 1
 for i in 1 2 3; do
-	topo_host "p$i" "1$i"
-	topo_exec "p$i" "$CTL" -q -c /tmp/proxy.yaml --state "/run/p$i.state" up || exit 1
+	topo_proxy "p$i" "1$i" || exit 1
 done
 # The client reaches the VIPs directly through p1 (for real connections).
 topo_exec inj ip route add 10.9.9.9/32 via 10.0.0.11
