@@ -115,12 +115,23 @@ void Worker::complete() noexcept
 
 void Worker::kick() noexcept
 {
-	// Copy mode transmits only inside sendto(); zero-copy only when the driver asks.
-	if (!socket_.zero_copy() || xsk_ring_prod__needs_wakeup(&socket_.tx())) {
-		counters_->tx_kicks.inc();
-		if (sendto(socket_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0) {
-			// EAGAIN, EBUSY, ENOBUFS, ENETDOWN: try again next batch.
+	xsk_ring_prod &tx = socket_.tx();
+	if (socket_.zero_copy()) {
+		// The driver's NAPI loop sends; wake it only when it asks.
+		if (xsk_ring_prod__needs_wakeup(&tx)) {
+			counters_->tx_kicks.inc();
+			sendto(socket_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0);
 		}
+		return;
+	}
+	// Copy mode transmits only inside sendto(), at most the kernel's TX batch (32 frames)
+	// per call: kick until the kernel has taken every descriptor submitted, so the TX
+	// ring never backs up. Bounded per batch; EAGAIN, EBUSY, ENOBUFS and ENETDOWN mean
+	// "try again next batch".
+	for (int i = 0; i < 8 && xsk_prod_nb_free(&tx, p_.ring_size) < p_.ring_size; i++) {
+		counters_->tx_kicks.inc();
+		if (sendto(socket_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0)
+			break;
 	}
 }
 

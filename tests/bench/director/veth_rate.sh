@@ -110,6 +110,13 @@ for q in 1 2; do
 			best=$((sent / SECS))
 		fi
 	done
+	# Where the losses were (cumulative over the run): the veth's own drops (its XDP
+	# ring towards d0), the socket's, and the worker's.
+	ip netns exec "$ND" curl -sf http://127.0.0.1:9470/metrics | awk '
+		/^tandem_director_(xsk_rx_dropped_total|ring_full_events_total|fill_ring_empty_total|dropped_packets_total|rx_packets_total|tx_packets_total)/ && $2 > 0 {
+			print "  director " $1 " " $2 }'
+	echo "  d0 rx_dropped $(ip netns exec "$ND" cat /sys/class/net/d0/statistics/rx_dropped)," \
+		"g0 tx_dropped $(ip netns exec "$NG" cat /sys/class/net/g0/statistics/tx_dropped)"
 	kill -TERM "$PID"; wait "$PID"; PID=""
 	echo "queues/workers $q: loss-free forwarding rate $best pps," \
 		"$(awk -v b="$best" -v c="$ceil" 'BEGIN { printf "%.0f", c ? 100 * b / c : 0 }')% of the generator's ceiling"
