@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
+#include <net/sock.h>
 
 #include "tandem.h"
 
@@ -134,18 +135,18 @@ static int tandem_fill_config(struct sk_buff *msg, struct tandem_net *tn)
 	return 0;
 }
 
-static int tandem_fill_counters(struct sk_buff *msg, struct tandem_net *tn)
+/* Puts a COUNTERS nest of @val[i] - @base[i] (@base may be NULL). */
+static int tandem_put_counters(struct sk_buff *msg, const u64 *val,
+			       const u64 *base)
 {
-	u64 now[__TANDEM_REDIRECT_CTR_MAX];
 	struct nlattr *nest;
 	unsigned int i;
 
-	tandem_read_counters(tn, now);
 	nest = nla_nest_start(msg, TANDEM_REDIRECT_A_COUNTERS);
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = TANDEM_REDIRECT_CTR_PASS_OTHER; i <= TANDEM_REDIRECT_CTR_MAX; i++) {
-		if (nla_put_u64_64bit(msg, i, now[i] - tn->base[i],
+		if (nla_put_u64_64bit(msg, i, val[i] - (base ? base[i] : 0),
 				      TANDEM_REDIRECT_CTR_PAD)) {
 			nla_nest_cancel(msg, nest);
 			return -EMSGSIZE;
@@ -153,6 +154,14 @@ static int tandem_fill_counters(struct sk_buff *msg, struct tandem_net *tn)
 	}
 	nla_nest_end(msg, nest);
 	return 0;
+}
+
+static int tandem_fill_counters(struct sk_buff *msg, struct tandem_net *tn)
+{
+	u64 now[__TANDEM_REDIRECT_CTR_MAX];
+
+	tandem_read_counters(tn, now);
+	return tandem_put_counters(msg, now, tn->base);
 }
 
 /* Builds and sends the reply to a GET command. */
@@ -198,6 +207,43 @@ static int tandem_nl_get_counters(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
+ * One message per possible CPU with that CPU's raw counters (monotonic
+ * since the module was loaded; resets do not apply). Resumes at
+ * cb->args[0].
+ */
+static int tandem_nl_dump_counters(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	struct tandem_net *tn = tandem_pernet(sock_net(skb->sk));
+	u64 val[__TANDEM_REDIRECT_CTR_MAX];
+	unsigned int cpu, i;
+	void *hdr;
+
+	for (cpu = cb->args[0]; cpu < nr_cpu_ids; cpu++) {
+		const struct tandem_stats *st;
+
+		if (!cpu_possible(cpu))
+			continue;
+		st = per_cpu_ptr(tn->stats, cpu);
+		for (i = 0; i < __TANDEM_REDIRECT_CTR_MAX; i++)
+			val[i] = READ_ONCE(st->ctr[i]);
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &tandem_genl_family,
+				  NLM_F_MULTI, TANDEM_REDIRECT_CMD_GET_COUNTERS);
+		if (!hdr)
+			break;
+		if (nla_put_u32(skb, TANDEM_REDIRECT_A_CPU, cpu) ||
+		    tandem_put_counters(skb, val, NULL)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	cb->args[0] = cpu;
+	return skb->len;
+}
+
+/*
  * Reset remembers the current sums as a base; the per-CPU counters
  * themselves stay monotonic and nobody races with the packet path.
  */
@@ -230,6 +276,7 @@ static const struct genl_ops tandem_genl_ops[] = {
 	{
 		.cmd = TANDEM_REDIRECT_CMD_GET_COUNTERS,
 		.doit = tandem_nl_get_counters,
+		.dumpit = tandem_nl_dump_counters,
 	},
 	{
 		.cmd = TANDEM_REDIRECT_CMD_RESET_COUNTERS,

@@ -40,11 +40,11 @@ Result<GenlFamily> resolve_genl_family(Netlink &nl, const std::string &name,
 	return family;
 }
 
-Result<NlMsgPtr> genl_request(const GenlFamily &family, uint8_t cmd)
+Result<NlMsgPtr> genl_request(const GenlFamily &family, uint8_t cmd, int flags)
 {
 	NlMsgPtr msg = make_msg();
 	if (!msg || !genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family.id, 0,
-				 0, cmd, static_cast<uint8_t>(family.version)))
+				 flags, cmd, static_cast<uint8_t>(family.version)))
 		return make_error("cannot build a netlink message: out of memory");
 	return msg;
 }

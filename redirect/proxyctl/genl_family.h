@@ -19,7 +19,8 @@ struct GenlFamily {
 Result<GenlFamily> resolve_genl_family(Netlink &nl, const std::string &name,
 				       bool &missing);
 
-// A new generic netlink request for family/cmd with the given version.
-Result<NlMsgPtr> genl_request(const GenlFamily &family, uint8_t cmd);
+// A new generic netlink request for family/cmd with the given version;
+// flags such as NLM_F_DUMP.
+Result<NlMsgPtr> genl_request(const GenlFamily &family, uint8_t cmd, int flags = 0);
 
 }  // namespace tandem::proxy

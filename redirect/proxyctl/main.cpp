@@ -78,25 +78,56 @@ int cmd_status(const SetupOptions &opt)
 	return rc;
 }
 
-int cmd_stats(bool json, bool reset)
+void print_counters(const std::vector<Counter> &counters, bool json, const char *indent)
+{
+	if (json) {
+		std::printf("{");
+		for (size_t i = 0; i < counters.size(); i++)
+			std::printf("%s\"%s\": %llu", i ? ", " : "", counters[i].name.c_str(),
+				    static_cast<unsigned long long>(counters[i].value));
+		std::printf("}");
+		return;
+	}
+	for (const auto &c : counters)
+		std::printf("%s%-20s %llu\n", indent, c.name.c_str(),
+			    static_cast<unsigned long long>(c.value));
+}
+
+int cmd_stats_per_cpu(RedirectClient &client, bool json)
+{
+	auto cpus = client.counters_per_cpu();
+	if (!cpus)
+		return fail(cpus.error());
+	if (json)
+		std::printf("{");
+	for (size_t i = 0; i < cpus->size(); i++) {
+		const auto &c = (*cpus)[i];
+		if (json) {
+			std::printf("%s\"%u\": ", i ? ", " : "", c.cpu);
+			print_counters(c.counters, true, "");
+		} else {
+			std::printf("cpu %u:\n", c.cpu);
+			print_counters(c.counters, false, "  ");
+		}
+	}
+	if (json)
+		std::printf("}\n");
+	return 0;
+}
+
+int cmd_stats(bool json, bool reset, bool per_cpu)
 {
 	auto client = RedirectClient::connect();
 	if (!client)
 		return fail(client.error());
+	if (per_cpu)
+		return cmd_stats_per_cpu(*client, json);
 	auto counters = client->counters();
 	if (!counters)
 		return fail(counters.error());
-	if (json) {
-		std::printf("{");
-		for (size_t i = 0; i < counters->size(); i++)
-			std::printf("%s\"%s\": %llu", i ? ", " : "", (*counters)[i].name.c_str(),
-				    static_cast<unsigned long long>((*counters)[i].value));
-		std::printf("}\n");
-	} else {
-		for (const auto &c : *counters)
-			std::printf("%-20s %llu\n", c.name.c_str(),
-				    static_cast<unsigned long long>(c.value));
-	}
+	print_counters(*counters, json, "");
+	if (json)
+		std::printf("\n");
 	if (reset) {
 		auto r = client->reset_counters();
 		if (!r)
@@ -148,8 +179,10 @@ int main(int argc, char **argv)
 	auto *status = app.add_subcommand("status", "module, configuration and what up did "
 					  "(exit 3 when not up)");
 	auto *stats = app.add_subcommand("stats", "the module's counters");
-	bool json = false, reset = false;
+	bool json = false, reset = false, per_cpu = false;
 	stats->add_flag("--json", json, "one JSON object");
+	stats->add_flag("--per-cpu", per_cpu,
+			"each CPU's raw counters (since the module was loaded)");
 	stats->add_flag("--reset", reset, "start counting from zero after printing");
 	auto *set = app.add_subcommand("set", "change one setting of the running module");
 	auto *set_port = set->add_subcommand("port", "watch GUE port N (replaces the list)");
@@ -178,7 +211,7 @@ int main(int argc, char **argv)
 		if (status->parsed())
 			return cmd_status(opt);
 		if (stats->parsed())
-			return cmd_stats(json, reset);
+			return cmd_stats(json, reset, per_cpu);
 		if (set_port->parsed())
 			return cmd_set(std::nullopt, port);
 		if (enable->parsed())

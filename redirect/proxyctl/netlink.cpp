@@ -26,6 +26,13 @@ int on_valid(nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+// The end of a dump (NLMSG_DONE): dumps get no ACK.
+int on_finish(nl_msg *, void *arg)
+{
+	static_cast<RequestState *>(arg)->done = true;
+	return NL_STOP;
+}
+
 int on_ack(nl_msg *, void *arg)
 {
 	static_cast<RequestState *>(arg)->done = true;
@@ -113,6 +120,7 @@ bool Netlink::request(nl_msg *msg, NlFailure &failure, const ReplyFn &on_reply)
 	}
 	nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_valid, &st);
 	nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_ack, &st);
+	nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &st);
 	nl_cb_err(cb.get(), NL_CB_CUSTOM, on_error, &st);
 
 	nl_complete_msg(sock_.get(), msg);

@@ -121,6 +121,43 @@ Result<void> RedirectClient::set_config(std::optional<bool> enabled,
 	return {};
 }
 
+namespace {
+
+std::vector<Counter> parse_counters(nlattr *nest)
+{
+	std::vector<Counter> out;
+	nlattr *a;
+	int rem;
+	nla_for_each_nested(a, nest, rem) {
+		const char *name = counter_name(nla_type(a));
+		if (name && nla_len(a) == 8)
+			out.push_back({name, nla_get_u64(a)});
+	}
+	return out;
+}
+
+}  // namespace
+
+Result<std::vector<CpuCounters>> RedirectClient::counters_per_cpu()
+{
+	auto msg = genl_request(family_, TANDEM_REDIRECT_CMD_GET_COUNTERS, NLM_F_DUMP);
+	if (!msg)
+		return msg.error();
+	std::vector<CpuCounters> out;
+	NlFailure failure;
+	bool ok = nl_.request(msg->get(), failure, [&](nl_msg *reply) {
+		nlattr *tb[TANDEM_REDIRECT_A_MAX + 1] = {};
+		if (genlmsg_parse(nlmsg_hdr(reply), 0, tb, TANDEM_REDIRECT_A_MAX, nullptr) < 0 ||
+		    !tb[TANDEM_REDIRECT_A_CPU] || !tb[TANDEM_REDIRECT_A_COUNTERS])
+			return;
+		out.push_back({nla_get_u32(tb[TANDEM_REDIRECT_A_CPU]),
+			       parse_counters(tb[TANDEM_REDIRECT_A_COUNTERS])});
+	});
+	if (!ok)
+		return kernel_error("reading the per-CPU counters", failure);
+	return out;
+}
+
 Result<std::vector<Counter>> RedirectClient::counters()
 {
 	auto msg = genl_request(family_, TANDEM_REDIRECT_CMD_GET_COUNTERS);
@@ -133,13 +170,7 @@ Result<std::vector<Counter>> RedirectClient::counters()
 		if (genlmsg_parse(nlmsg_hdr(reply), 0, tb, TANDEM_REDIRECT_A_MAX, nullptr) < 0 ||
 		    !tb[TANDEM_REDIRECT_A_COUNTERS])
 			return;
-		nlattr *a;
-		int rem;
-		nla_for_each_nested(a, tb[TANDEM_REDIRECT_A_COUNTERS], rem) {
-			const char *name = counter_name(nla_type(a));
-			if (name && nla_len(a) == 8)
-				out.push_back({name, nla_get_u64(a)});
-		}
+		out = parse_counters(tb[TANDEM_REDIRECT_A_COUNTERS]);
 	});
 	if (!ok)
 		return kernel_error("reading the counters", failure);

@@ -24,6 +24,12 @@ struct Counter {
 	uint64_t value = 0;
 };
 
+// One CPU's raw counters (monotonic since the module was loaded).
+struct CpuCounters {
+	uint32_t cpu = 0;
+	std::vector<Counter> counters;
+};
+
 // Name of counter attribute `id` as tandem-proxyctl prints it.
 const char *counter_name(int id);
 
@@ -37,6 +43,7 @@ public:
 	Result<void> set_config(std::optional<bool> enabled,
 				const std::optional<std::vector<uint16_t>> &ports);
 	Result<std::vector<Counter>> counters();
+	Result<std::vector<CpuCounters>> counters_per_cpu();
 	Result<void> reset_counters();
 
 private:

@@ -450,5 +450,15 @@ for host in ("p1", "p2", "p3"):
            if k != "pass_other" and want.get(k, 0) != v}
     check(f"{host} counters match {dict(sorted(want.items()))}", not bad,
           f"(counter: (expected, got)) {bad}")
+per_cpu = json.loads(subprocess.run(
+    ["ip", "netns", "exec", NS["p1"], CTL, "stats", "--per-cpu", "--json"],
+    check=True, capture_output=True, text=True).stdout)
+total = counters("p1")
+summed = Counter()
+for cpu_counters in per_cpu.values():
+    summed.update(cpu_counters)
+check(f"p1 per-CPU dump ({len(per_cpu)} CPUs) sums to the totals",
+      all(summed[k] == v for k, v in total.items() if k != "pass_other"),
+      f"{dict(summed)} vs {total}")
 print(f"{passes} passed, {fails} failed")
 sys.exit(1 if fails else 0)
