@@ -9,6 +9,11 @@
  * Every GUE packet leaves tandem_hook() through one place, which bumps
  * exactly one named per-CPU counter and returns the verdict that goes with
  * it.
+ *
+ * This file is over 400 lines on purpose: it is the whole per-packet path
+ * (GUE parse, the IPv4 and IPv6 decisions with their ICMP quotes, the
+ * forward), kept in one translation unit so the small static helpers
+ * inline into the hook; the control plane lives in nl.c and main.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -13,6 +13,9 @@ The script opens sockets in each namespace (setns), sends packets from inj,
 watches the wire at the next hop (AF_PACKET) and at the decapsulating
 tunnel devices, and at the end compares every proxy's counters with what
 each case expected. One PASS/FAIL line per check; exit 1 on any failure.
+It is one long file because every case shares the sockets opened above
+and one expected-counter table; splitting it would mean one scapy start
+(several seconds under TCG) per part.
 """
 import ctypes
 import json
