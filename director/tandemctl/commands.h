@@ -23,6 +23,7 @@ void add_lookup_command(CLI::App &app, int &exit_code);
 void add_diff_command(CLI::App &app, int &exit_code);
 void add_encap_command(CLI::App &app, int &exit_code);
 void add_glb_command(CLI::App &app, int &exit_code);
+void add_stats_command(CLI::App &app, int &exit_code);
 
 // Loads a config and prints its problems to stderr; nullopt when it does not load.
 std::optional<tandem::Config> load_or_report(const std::string &path);

@@ -41,6 +41,7 @@ int main(int argc, char **argv)
 	tandemctl::add_diff_command(app, exit_code);
 	tandemctl::add_encap_command(app, exit_code);
 	tandemctl::add_glb_command(app, exit_code);
+	tandemctl::add_stats_command(app, exit_code);
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::ParseError &e) {
