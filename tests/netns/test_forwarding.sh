@@ -77,4 +77,8 @@ check "encapsulated_packets_total" "$n" "$(metric tandem_director_encapsulated_p
 check "service web forwarded" 13 "$(metric tandem_director_service_packets_total 'service="web"')"
 check "service web6 forwarded" 9 "$(metric tandem_director_service_packets_total 'service="web6"')"
 check "mode_info reports copy mode" 1 "$(metric tandem_director_mode_info 'bind_mode="copy"')"
+ip netns exec "$NS_DIR" "$TANDEMCTL" stats -a "$METRICS_ADDR" >"$TMP/stats.txt" 2>&1
+check "tandemctl stats exit status" 0 "$?"
+check "tandemctl stats: service web (all) first-hop packets" 13 \
+	"$(awk '$1 == "web" && $2 == "(all)" { print $3 }' "$TMP/stats.txt")"
 finish
