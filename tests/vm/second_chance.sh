@@ -1,0 +1,354 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# VM scenario: the second chance for real (issue 4).
+#
+#   cli 10.1.0.2 -- rtr 10.1.0.1 | 10.0.0.1 --[tndfab: br0]--+-- dir1 10.0.0.2 (tandem-director)
+#                  ECMP (L4 hash) over dir1, dir2             +-- dir2 10.0.0.3 (tandem-director)
+#                                                             +-- p1..p4 10.0.0.11..14 (proxies)
+#   VIP 10.9.9.9 tcp/8080; proxies answer the client directly (DSR, via rtr).
+#
+# SC_N long-lived TCP streams (echo, every byte checked by the client) run
+# while: p4 is added (filling, then active), p3 drained, p3 removed once its
+# streams ended, p1 marked unhealthy (healthy: false: the director runs no
+# health checks of its own), dir2 restarted, dir1 removed from the ECMP
+# route. Then new connections must land on the primary `tandemctl lookup`
+# names. Run twice: with the module (tandem-proxyctl up), and with the
+# module disabled on every proxy (plain ECMP + GLB table, no second chance).
+# Default: 200 streams of 64 B each way every 4 s (SC_N, SC_PERIOD), 16 new
+# connections after the changes (SC_NEW); about 400 s of TCG guest time.
+# Prints "broken connections: with Tandem N, with plain ECMP M"; passes when
+# N = 0 with every byte verified.
+# shellcheck source=tests/vm/lib.sh
+. "$VM_LIB"
+set -u
+CTL="$VM_BUILD/redirect/tandem-proxyctl"
+DIRECTOR="$VM_BUILD/director/tandem-director"
+TANDEMCTL=${SC_TANDEMCTL:-"$VM_BUILD/director/tandemctl/tandemctl"}
+SC_PY="$(dirname "$VM_LIB")/sc_streams.py"
+N=${SC_N:-200}
+PERIOD=${SC_PERIOD:-4}
+NEWCONNS=${SC_NEW:-16}
+W=/tmp/sc
+VIP=10.9.9.9
+PORT=8080
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1
+declare -A DPID
+
+sc_cleanup() {
+	local p
+	for p in "${DPID[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "${SRV_PIDS:-}" ] && kill $SRV_PIDS 2>/dev/null
+	topo_cleanup
+}
+trap sc_cleanup EXIT
+
+for f in "$DIRECTOR" "$TANDEMCTL" "$CTL"; do
+	[ -x "$f" ] || { echo "SKIP: $f not built"; exit 77; }
+done
+lab_insmod_tandem || exit 1
+
+t0=$(date +%s)
+ts() { printf '[%4ds]' $(($(date +%s) - t0)); }
+say() { echo "$(ts) $*"; }
+
+# config GEN: the directors' config of step GEN.
+#   0 p1 p2 p3 | 1 +p4 filling | 2 p4 active | 3 p3 draining | 4 p3 removed
+#   5 p1 unhealthy
+config() {
+	local gen=$1
+	cat <<EOT
+director:
+  interface: eth0
+  queues: 1
+  metrics: 127.0.0.1:9470
+  bind_mode: copy
+  xdp_mode: ${SC_XDP_MODE:-native}
+services:
+  - name: web
+    binds:
+      - {address: $VIP, protocol: tcp, ports: [$PORT]}
+    hash_key: 4a9b2e0c5d8f1a3b6c7d8e9f0a1b2c3d
+    seed: 9f8e7d6c5b4a39281706f5e4d3c2b1a0
+    hash_fields: [src_addr, src_port]
+    hops_per_row: ${SC_HOPS:-3}
+    backends:
+EOT
+	if [ "$gen" -ge 5 ]; then
+		echo "      - {address: 10.0.0.11, state: active, healthy: false}"
+	else
+		echo "      - {address: 10.0.0.11, state: active}"
+	fi
+	echo "      - {address: 10.0.0.12, state: active}"
+	if [ "$gen" -lt 3 ]; then
+		echo "      - {address: 10.0.0.13, state: active}"
+	elif [ "$gen" -lt 4 ]; then
+		echo "      - {address: 10.0.0.13, state: draining}"
+	fi
+	if [ "$gen" -eq 1 ]; then
+		echo "      - {address: 10.0.0.14, state: filling}"
+	elif [ "$gen" -ge 2 ]; then
+		echo "      - {address: 10.0.0.14, state: active}"
+	fi
+}
+
+metrics_of() { topo_exec "$1" curl -sf http://127.0.0.1:9470/metrics; }
+metric() {
+	metrics_of "$1" | awk -v n="$2" '$1 ~ "^"n"({|$)" { s += $2 } END { printf "%d\n", s }'
+}
+director_ready() {
+	metrics_of "$1" >/dev/null && [ "$(metric "$1" tandem_director_unresolved_neighbours)" = 0 ]
+}
+
+start_director() {
+	local d=$1
+	# ip netns exec execs the director: $! is its pid
+	ip netns exec "$TOPO_NS_PREFIX$d" "$DIRECTOR" -c "$W/$d.yaml" --foreground \
+		--control-socket "/run/$d.sock" >>"$W/$d.log" 2>&1 &
+	DPID[$d]=$!
+	if ! sc_wait 90 director_ready "$d"; then
+		lab_fail "$d did not come up within 60 s; its log:"
+		cat "$W/$d.log"
+		return 1
+	fi
+}
+
+# set_config GEN: write both directors' config and reload them.
+set_config() {
+	local gen=$1 d out rc=0
+	for d in dir1 dir2; do
+		config "$gen" >"$W/$d.yaml"
+		cp "$W/$d.yaml" "$W/gen$gen.yaml"
+		if ! out=$(topo_exec "$d" "$DIRECTOR" --reload --control-socket "/run/$d.sock" 2>&1); then
+			say "$d: reload to generation $gen refused: $out"
+			rc=1
+		fi
+	done
+	[ "$rc" = 0 ] && CUR_GEN=$gen
+	return $rc
+}
+
+# sc_wait SECONDS COMMAND...: bounded in time (lab_wait counts polls; a poll
+# that forks ip/ss takes a good part of a second under TCG).
+sc_wait() {
+	local end=$(($(date +%s) + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.5
+	done
+}
+
+p3_streams_ended() {
+	[ "$(established p3)" = 0 ] && return 0
+	topo_exec cli ss -Htn state established "( dport = :$PORT )" |
+		awk '{ sub(/.*:/, "", $3); print $3 }' | grep -qxFf "$W/ctl/finish" && return 1
+	return 0
+}
+
+proxy_ports() {  # client ports whose connection was accepted by proxy $1
+	awk '$1 == "accept" { print $4 }' "$W/$1.log"
+}
+
+established() {
+	topo_exec "$1" ss -Htn state established "( sport = :$PORT )" | wc -l
+}
+
+# run_scenario MODE (tandem | plain): sets BROKEN, and the lab checks.
+run_scenario() {
+	local mode=$1 i p d
+	rm -rf "$W"
+	mkdir -p "$W/ctl" "$W/ctl2"
+	topo_cleanup
+	DPID=()
+	SRV_PIDS=""
+	say "== $mode: topology"
+	topo_init
+	topo_host rtr 1
+	topo_exec rtr sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	ip netns add tndcli
+	ip link add r1 netns tndrtr type veth peer name eth0 netns tndcli
+	topo_exec rtr ip addr add 10.1.0.1/24 dev r1
+	topo_exec rtr ip link set r1 up
+	topo_exec rtr ethtool -K r1 tx off >/dev/null 2>&1
+	topo_exec cli ip link set lo up
+	topo_exec cli ip addr add 10.1.0.2/24 dev eth0
+	topo_exec cli ip link set eth0 up
+	topo_exec cli ethtool -K eth0 tx off >/dev/null 2>&1
+	topo_exec cli ip route add default via 10.1.0.1
+	for d in dir1 dir2; do
+		topo_host "$d" "$((${d#dir} + 1))"
+		topo_exec "$d" ip route add 10.1.0.0/24 via 10.0.0.1
+	done
+	for i in 1 2 3 4; do
+		p=p$i
+		topo_proxy "$p" "1$i" "$VIP" || return 1
+		topo_exec "$p" ip route add 10.1.0.0/24 via 10.0.0.1
+		[ "$mode" = plain ] && topo_exec "$p" "$CTL" -q disable
+		ip netns exec "$TOPO_NS_PREFIX$p" "$LAB_PY" "$SC_PY" server "$p" "$VIP" "$PORT" "$W/$p.log" &
+		SRV_PIDS="$SRV_PIDS $!"
+	done
+	topo_exec rtr ip route add "$VIP/32" nexthop via 10.0.0.2 nexthop via 10.0.0.3
+	for d in dir1 dir2; do
+		config 0 >"$W/$d.yaml"
+		start_director "$d" || return 1
+	done
+	cp "$W/dir1.yaml" "$W/gen0.yaml"
+	CUR_GEN=0
+	# every proxy listens before the first SYN
+	for i in 1 2 3 4; do
+		sc_wait 60 sh -c "ip netns exec tndp$i ss -Htln '( sport = :$PORT )' | grep -q ." ||
+			{ lab_fail "p$i: server not listening"; return 1; }
+	done
+	say "directors and proxies up; $N streams, 64 B each way every ${PERIOD}s"
+
+	topo_exec cli "$LAB_PY" "$SC_PY" client "$VIP" "$PORT" "$N" "$W/ctl" "$W/result.json" \
+		--period "$PERIOD" --deadline 420 >"$W/client.log" 2>&1 &
+	local client=$!
+	sc_wait 150 test -e "$W/ctl/connected" || { lab_fail "client did not connect"; cat "$W/client.log"; return 1; }
+	say "$(cat "$W/client.log")"
+	for i in 1 2 3; do
+		SPREAD[$mode]="${SPREAD[$mode]:-} p$i=$(proxy_ports "p$i" | wc -l)"
+	done
+	say "spread over proxies:${SPREAD[$mode]}"
+	sleep 8
+
+	say "step 1: add p4 (filling, then active)"
+	set_config 1
+	sleep 6
+	set_config 2
+	sleep 8
+	say "step 2: drain p3"
+	set_config 3
+	sleep 8
+	say "step 3: remove p3 once its connections ended"
+	proxy_ports p3 >"$W/ctl/finish"
+	# Ended: p3 has no established socket left, or (plain ECMP: p3 never
+	# hears of the resets the others sent) the client has none of them open.
+	sc_wait 40 p3_streams_ended || say "p3's connections did not end within 40 s"
+	say "p3: $(established p3) established connections left"
+	set_config 4 || { say "retrying with --force"; for d in dir1 dir2; do
+		topo_exec "$d" "$DIRECTOR" --reload --force --control-socket "/run/$d.sock"; done; CUR_GEN=4; }
+	sleep 6
+	say "step 4: p1 fails its health (healthy: false)"
+	set_config 5
+	sleep 8
+	say "step 5: restart dir2"
+	kill -TERM "${DPID[dir2]}"
+	wait "${DPID[dir2]}"
+	local drc=$?
+	say "dir2 exited with $drc"
+	lab_check "$mode: dir2 exits cleanly on SIGTERM" 0 "$drc"
+	start_director dir2 || return 1
+	sleep 6
+	say "step 6: remove dir1 from the router's ECMP set"
+	topo_exec rtr ip route replace "$VIP/32" via 10.0.0.3
+	sleep 8
+
+	say "new connections after the changes ($NEWCONNS)"
+	topo_exec cli "$LAB_PY" "$SC_PY" client "$VIP" "$PORT" "$NEWCONNS" "$W/ctl2" "$W/result2.json" \
+		--period 1 --deadline 60 >"$W/client2.log" 2>&1 &
+	local client2=$!
+	sc_wait 60 test -e "$W/ctl2/connected"
+	sleep 4
+	touch "$W/ctl2/end"
+	wait "$client2"
+	say "$(cat "$W/client2.log")"
+	touch "$W/ctl/end"
+	wait "$client"
+	say "$(tail -n 1 "$W/client.log")"
+
+	# Outcomes.
+	BROKEN=$("$LAB_PY" -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["conns"]
+bad = [c for c in r if c["outcome"] != "ok"]
+kinds = {}
+for c in bad:
+	kinds[c["outcome"]] = kinds.get(c["outcome"], 0) + 1
+print(len(bad), sum(c["verified"] for c in r), " ".join("%s=%d" % kv for kv in sorted(kinds.items())) or "-")
+' "$W/result.json")
+	set -- $BROKEN
+	BROKEN=$1
+	say "$mode: $1 of $N streams broken ($3), $2 bytes echoed and verified"
+	for i in 1 2 3 4; do
+		FWD[$mode.p$i]=$(topo_exec "p$i" "$CTL" stats --json |
+			"$LAB_PY" -c 'import json,sys; print(json.load(sys.stdin).get("forwarded", 0))')
+	done
+	say "$mode: forwarded by p1..p4: ${FWD[$mode.p1]} ${FWD[$mode.p2]} ${FWD[$mode.p3]} ${FWD[$mode.p4]}"
+	for d in dir1 dir2; do
+		say "$d: $(metric "$d" tandem_director_config_generation) config generation, dropped $(metric "$d" tandem_director_dropped_packets_total)"
+	done
+
+	# New connections: the proxy that accepted = the primary of the current config.
+	local good total
+	read -r good total < <(cat "$W"/p?.log | "$LAB_PY" -c '
+import json, subprocess, sys
+ctl, cfg, ports_file, vport = sys.argv[1:5]
+who = {}
+for line in sys.stdin:
+    f = line.split()
+    if f and f[0] == "accept":
+        who[int(f[3])] = "10.0.0.1" + f[1][1:]
+good = total = 0
+for line in open(ports_file):
+    port = int(line.split()[1])
+    if not port:
+        continue
+    total += 1
+    out = subprocess.run([ctl, "lookup", cfg, "web", "--src", "10.1.0.2", "--sport", str(port),
+                          "--dport", vport, "--json"], capture_output=True, text=True)
+    try:
+        want = json.loads(out.stdout)["hops"][0]
+    except (ValueError, KeyError, IndexError):
+        want = "? (tandemctl: %s)" % out.stderr.strip()
+    if who.get(port) == want:
+        good += 1
+    else:
+        print("new connection from port %d: accepted by %s, primary %s" % (port, who.get(port), want), file=sys.stderr)
+print(good, total)
+' "$TANDEMCTL" "$W/gen$CUR_GEN.yaml" "$W/ctl2/connected" "$PORT")
+	NEW_OK[$mode]="$good/$total"
+	NEW_BROKEN[$mode]=$("$LAB_PY" -c 'import json,sys; print(sum(c["outcome"] != "ok" for c in json.load(open(sys.argv[1]))["conns"]))' "$W/result2.json")
+	say "$mode: $good of $total new connections on the primary tandemctl lookup names"
+	for d in dir1 dir2; do
+		if grep -q "ERROR: AddressSanitizer\|runtime error:" "$W/$d.log"; then
+			lab_fail "$mode: sanitizer report in $d's log"
+			cat "$W/$d.log"
+		fi
+	done
+	for p in "${DPID[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	DPID=()
+	kill $SRV_PIDS 2>/dev/null
+	wait 2>/dev/null
+	SRV_PIDS=""
+	cp "$W/result.json" "$VM_OUT/result-$mode.json" 2>/dev/null
+	cp "$W/dir1.log" "$VM_OUT/dir1-$mode.log" 2>/dev/null
+	return 0
+}
+
+declare -A SPREAD FWD NEW_OK NEW_BROKEN
+run_scenario tandem || { lab_summary; exit 1; }
+N_TANDEM=$BROKEN
+lab_check "with Tandem: broken streams" 0 "$N_TANDEM"
+lab_check "with Tandem: new connections on the primary" "$NEWCONNS/$NEWCONNS" "${NEW_OK[tandem]}"
+lab_check "with Tandem: new connections intact" 0 "${NEW_BROKEN[tandem]}"
+if [ "${FWD[tandem.p4]}" -gt 0 ]; then
+	lab_pass "p4 (added) forwarded the older flows it does not know (${FWD[tandem.p4]})"
+else
+	lab_fail "p4 forwarded nothing"
+fi
+fwd12=$((${FWD[tandem.p1]} + ${FWD[tandem.p2]}))
+if [ "$fwd12" -gt 0 ]; then
+	lab_pass "p1/p2 forwarded p3's (drained) and p1's (unhealthy) flows ($fwd12)"
+else
+	lab_fail "p1/p2 forwarded nothing"
+fi
+run_scenario plain || { lab_summary; exit 1; }
+M_PLAIN=$BROKEN
+say "spread over p1 p2 p3 (with Tandem):${SPREAD[tandem]}; (plain ECMP):${SPREAD[plain]}"
+echo "broken connections: with Tandem $N_TANDEM, with plain ECMP $M_PLAIN"
+lab_check "plain ECMP: nothing forwarded" 0 "$((${FWD[plain.p1]} + ${FWD[plain.p2]} + ${FWD[plain.p3]} + ${FWD[plain.p4]}))"
+lab_check "dmesg clean" 0 "$(lab_dmesg_clean; echo $?)"
+lab_summary
