@@ -61,7 +61,12 @@ struct HealthCheck {
 	std::chrono::milliseconds timeout{1000};
 	unsigned rise = 2;  // successes in a row that make a backend healthy
 	unsigned fall = 3;  // failures in a row that make it unhealthy
-	bool operator==(const HealthCheck &) const = default;
+	SourceMark mark;
+	bool operator==(const HealthCheck &o) const
+	{
+		return kind == o.kind && port == o.port && path == o.path && interval == o.interval &&
+		       timeout == o.timeout && rise == o.rise && fall == o.fall;
+	}
 };
 
 struct BackendConfig {

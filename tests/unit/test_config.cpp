@@ -30,7 +30,7 @@ services:
     backends:
       - {address: 10.0.0.1}
       - {address: 10.0.0.2, state: draining, healthy: false}
-    health_check: {type: http, port: 80, path: /health}
+    health_check: {type: none}
 )";
 
 // The one error line a config produces, or "" if it loads.
@@ -76,8 +76,25 @@ TEST_CASE("a full configuration loads with every value")
 	CHECK(s.hops_per_row == 3);
 	CHECK(s.backends[1].backend.state == BackendState::draining);
 	CHECK_FALSE(s.backends[1].backend.healthy);
-	CHECK(s.health_check.kind == HealthCheckKind::http);
-	CHECK(s.health_check.path == "/health");
+	CHECK(s.health_check.kind == HealthCheckKind::none);
+}
+
+TEST_CASE("health checks: parsed for tandemctl, refused by the director that cannot run them")
+{
+	std::string services_only = good.substr(good.find("services:"));
+	services_only.replace(services_only.find("{type: none}"), 12,
+			      "{type: http, port: 80, path: /health, interval_ms: 500, timeout_ms: 200}");
+	auto c = parse_config(services_only, "d.yaml");
+	REQUIRE_MESSAGE(c.ok(), c.error().message);
+	const HealthCheck &hc = c->services[0].health_check;
+	CHECK(hc.kind == HealthCheckKind::http);
+	CHECK(hc.port == 80);
+	CHECK(hc.path == "/health");
+	CHECK(hc.interval == std::chrono::milliseconds(500));
+	CHECK(error_of(with("{type: none}", "{type: tcp, port: 80}")) ==
+	      "d.yaml:22:19: services.web.health_check: tandem-director does not run health checks yet; remove it (or use type: none) and mark a failed proxy with healthy: false, then reload");
+	CHECK(error_of(with("{type: none}", "{type: tcp}")).find("health_check.port: is required for a tcp or http check") != std::string::npos);
+	CHECK(error_of(with("{type: none}", "{type: tcp, port: 80, path: /x}")).find("only an http check has a path") != std::string::npos);
 }
 
 TEST_CASE("the shipped example loads")
