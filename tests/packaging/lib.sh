@@ -14,8 +14,7 @@ set -euo pipefail
 
 src=$(cd "$1" && pwd)
 cache=$2
-mkdir -p "$cache"
-cache=$(cd "$cache" && pwd)
+case $cache in /*) ;; *) cache=$PWD/$cache ;; esac
 
 say() { printf '%s: %s\n' "$test_name" "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
@@ -75,6 +74,7 @@ trap 'exit 130' INT TERM
 # private directory. Sets debs_dir (the copy), version and upstream.
 ensure_debs() {
 	local key t0 f
+	mkdir -p "$cache"
 	key=$(tree_key)
 	exec 8>"$cache/debs.lock"
 	flock 8
@@ -89,14 +89,16 @@ ensure_debs() {
 		rm -f "$cache/debs/.key"
 		t0=$(date +%s)
 		say "building the .debs (packaging/build-debs, several minutes)"
-		"$src/packaging/build-debs" -o "$cache/debs" >/dev/null ||
+		# --source: the .changes then holds the source package too, for lintian.
+		"$src/packaging/build-debs" --source -o "$cache/debs" >/dev/null ||
 			fail "packaging/build-debs failed (log: $cache/debs/dpkg-buildpackage.log)"
 		echo "$key" >"$cache/debs/.key"
 		say "built the .debs in $(elapsed "$t0") s"
 	fi
 	debs_dir=$(mktemp -d "$cache/debs-$test_name.XXXXXX")
 	tmp_paths+=("$debs_dir")
-	for f in "$cache/debs"/tandem*.deb "$cache/debs"/tandem_*.changes "$cache/debs"/tandem_*.buildinfo; do
+	for f in "$cache/debs"/tandem*.deb "$cache/debs"/tandem_*.changes "$cache/debs"/tandem_*.buildinfo \
+		"$cache/debs"/tandem_*.dsc "$cache/debs"/tandem_*.tar.*; do
 		cp -p "$f" "$debs_dir/"
 	done
 	flock -u 8
@@ -141,6 +143,7 @@ write_root_sources() {
 # once a day; older ones are removed. Sets base.
 ensure_base() {
 	local day t0
+	mkdir -p "$cache"
 	day=$(date +%Y%m%d)
 	base=$cache/base-$day
 	exec 9>"$cache/base.lock"
