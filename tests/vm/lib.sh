@@ -136,7 +136,8 @@ ln -sf /proc/self/fd /newroot/dev/fd
 for i in 0 1 2; do ln -sf /proc/self/fd/$i /newroot/dev/$(echo stdin stdout stderr | cut -d' ' -f$((i + 1))); done
 mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts
-mount -t tmpfs tmpfs /newroot/tmp
+# /tmp stays the overlay's view of the host's /tmp (writes go to the tmpfs upper layer):
+# a checkout or build tree under /tmp (CI clones there) must be visible in the guest.
 mount -t tmpfs tmpfs /newroot/run
 echo "TANDEM-VM: booted in $(cut -d' ' -f1 /proc/uptime)s"
 # The host's root becomes the real root: usermode helpers (request_module
