@@ -2,7 +2,10 @@
 // The configuration model's own logic; the YAML walk is in config_load.cpp.
 #include "config.h"
 
+#include <algorithm>
 #include <cstdio>
+
+#include "hex.h"
 
 namespace tandem {
 
@@ -56,28 +59,13 @@ const ServiceConfig *Config::find_service(std::string_view name) const
 	return nullptr;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 std::optional<SipKey> parse_key(std::string_view hex)
 {
-	SipKey key{};
-	if (hex.size() != 32)
+	auto bytes = parse_hex(hex);
+	if (!bytes || bytes->size() != 16)
 		return std::nullopt;
-	for (size_t i = 0; i < 16; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return std::nullopt;
-		key[i] = static_cast<uint8_t>(hi << 4 | lo);
-	}
+	SipKey key;
+	std::copy(bytes->begin(), bytes->end(), key.begin());
 	return key;
 }
 
@@ -95,7 +83,7 @@ std::optional<MacAddress> parse_mac(std::string_view text)
 	if (text.size() != 17)
 		return std::nullopt;
 	for (size_t i = 0; i < 6; i++) {
-		int hi = hex_value(text[3 * i]), lo = hex_value(text[3 * i + 1]);
+		int hi = hex_digit_value(text[3 * i]), lo = hex_digit_value(text[3 * i + 1]);
 		if (hi < 0 || lo < 0 || (i < 5 && text[3 * i + 2] != ':'))
 			return std::nullopt;
 		mac[i] = static_cast<uint8_t>(hi << 4 | lo);

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "forwarder.h"
+#include "hex.h"
 
 namespace tandemctl {
 
@@ -12,27 +13,6 @@ struct EncapArgs {
 	std::string file, service, source_ip, frame;
 	bool udp_checksum = false;
 };
-
-static std::optional<std::vector<uint8_t>> parse_hex(std::string s)
-{
-	std::erase_if(s, [](char c) { return c == ' ' || c == ':' || c == '\n'; });
-	if (s.size() % 2 != 0)
-		return std::nullopt;
-	std::vector<uint8_t> out;
-	for (size_t i = 0; i < s.size(); i += 2) {
-		auto nibble = [](char c) -> int {
-			if (c >= '0' && c <= '9')
-				return c - '0';
-			c = static_cast<char>(c | 0x20);
-			return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-		};
-		int hi = nibble(s[i]), lo = nibble(s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return std::nullopt;
-		out.push_back(static_cast<uint8_t>(hi << 4 | lo));
-	}
-	return out;
-}
 
 static int encap(const EncapArgs &a)
 {
@@ -47,7 +27,9 @@ static int encap(const EncapArgs &a)
 		std::cerr << "--source-ip: \"" << a.source_ip << "\" is not an IPv4 address\n";
 		return exit_error;
 	}
-	auto frame = parse_hex(a.frame);
+	std::string frame_hex = a.frame;
+	std::erase_if(frame_hex, [](char c) { return c == ' ' || c == ':' || c == '\n'; });
+	auto frame = tandem::parse_hex(frame_hex);
 	if (!frame || frame->size() > 65535) {
 		std::cerr << "--frame: not a hex string of at most 65535 bytes\n";
 		return exit_error;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config.h"
+#include "hex.h"
 #include "ip_address.h"
 
 namespace tandem::test {
@@ -22,10 +23,10 @@ inline nlohmann::json glb_vectors()
 
 inline std::vector<uint8_t> from_hex(const std::string &hex)
 {
-	std::vector<uint8_t> out;
-	for (size_t i = 0; i + 1 < hex.size(); i += 2)
-		out.push_back(static_cast<uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
-	return out;
+	auto bytes = parse_hex(hex);
+	if (!bytes)
+		throw std::runtime_error("bad hex in test data: " + hex);
+	return *bytes;
 }
 
 inline std::string to_hex(const uint8_t *p, size_t n)
