@@ -71,10 +71,7 @@ std::optional<SipKey> parse_key(std::string_view hex)
 
 std::string format_key(const SipKey &key)
 {
-	char buf[33];
-	for (size_t i = 0; i < 16; i++)
-		std::snprintf(buf + 2 * i, 3, "%02x", key[i]);
-	return buf;
+	return format_hex(key.data(), key.size());
 }
 
 std::optional<MacAddress> parse_mac(std::string_view text)

@@ -29,4 +29,16 @@ std::optional<std::vector<uint8_t>> parse_hex(std::string_view hex)
 	return out;
 }
 
+std::string format_hex(const uint8_t *bytes, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	std::string out;
+	out.reserve(2 * len);
+	for (size_t i = 0; i < len; i++) {
+		out += digits[bytes[i] >> 4];
+		out += digits[bytes[i] & 15];
+	}
+	return out;
+}
+
 }  // namespace tandem

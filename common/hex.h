@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -14,5 +15,8 @@ int hex_digit_value(char c);
 
 // An even number of hex digits and nothing else; nullopt otherwise.
 std::optional<std::vector<uint8_t>> parse_hex(std::string_view hex);
+
+// Lower-case hex, two digits a byte.
+std::string format_hex(const uint8_t *bytes, size_t len);
 
 }  // namespace tandem

@@ -52,10 +52,8 @@ static int encap(const EncapArgs &a)
 		std::cout << "not forwarded: " << tandem::to_string(res.verdict) << "\n";
 		return exit_negative;
 	}
-	static const char digits[] = "0123456789abcdef";
-	for (uint32_t i = res.offset + tandem::ethernet_header_size; i < res.offset + res.length; i++)
-		std::cout << digits[buf[i] >> 4] << digits[buf[i] & 15];
-	std::cout << "\n";
+	const uint32_t ip = res.offset + tandem::ethernet_header_size;
+	std::cout << tandem::format_hex(buf.data() + ip, res.offset + res.length - ip) << "\n";
 	return exit_ok;
 }
 

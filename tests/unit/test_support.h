@@ -31,13 +31,7 @@ inline std::vector<uint8_t> from_hex(const std::string &hex)
 
 inline std::string to_hex(const uint8_t *p, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
-	std::string s;
-	for (size_t i = 0; i < n; i++) {
-		s += digits[p[i] >> 4];
-		s += digits[p[i] & 15];
-	}
-	return s;
+	return format_hex(p, n);
 }
 
 inline std::string u64_hex(uint64_t v)
