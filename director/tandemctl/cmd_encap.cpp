@@ -42,8 +42,8 @@ static int encap(const EncapArgs &a)
 	if (cfg->director)
 		fields.gue_port = cfg->director->gue_port;
 	constexpr uint32_t headroom = 256;
-	std::vector<uint8_t> buf(headroom + frame->size());
-	std::copy(frame->begin(), frame->end(), buf.begin() + headroom);
+	std::vector<uint8_t> buf(headroom);
+	buf.insert(buf.end(), frame->begin(), frame->end());
 	static const tandem::MacAddress any_mac{};
 	auto res = tandem::forward_frame(set, fields, buf.data(), static_cast<uint32_t>(buf.size()),
 					 headroom, static_cast<uint32_t>(frame->size()), 0,
