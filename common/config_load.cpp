@@ -472,11 +472,6 @@ void Loader::cross_checks()
 				r_.error(b.mark, "services." + s.name + ".backends",
 					 b.backend.address.to_string() +
 						 " is IPv6; the director's GUE encapsulation carries IPv4 hops only (clients and VIPs may be IPv6): give the proxy's IPv4 address");
-	// The daemon runs no health checks yet: accepting one would silently do nothing.
-	for (const ServiceConfig &s : cfg_.services)
-		if (s.health_check.kind != HealthCheckKind::none)
-			r_.error(s.health_check.mark, "services." + s.name + ".health_check",
-				 "tandem-director does not run health checks yet; remove it (or use type: none) and mark a failed proxy with healthy: false, then reload");
 	const DirectorConfig &d = *cfg_.director;
 	unsigned ncpu = std::thread::hardware_concurrency();
 	for (unsigned c : d.cores)

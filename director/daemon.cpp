@@ -115,13 +115,15 @@ Result<void> Daemon::init(Config config)
 			return nh.error();
 		nexthop_ = std::move(*nh);
 	}
-	SnapshotContext ctx{.interface_mac = iface_.mac,
-			    .interface_ipv4 = iface_.first_ipv4,
-			    .max_frame = iface_.mtu + 14,
-			    .slots = &slots_};
+	Result<std::unique_ptr<HealthChecker>> hc = HealthChecker::start();
+	if (!hc)
+		return hc.error();
+	health_ = std::move(*hc);
+	health_->set_targets(health_targets(config));
 	std::vector<CompiledBind> binds;
 	{
-		Result<std::unique_ptr<Snapshot>> snap = build_snapshot(std::move(config), 1, ctx);
+		Result<std::unique_ptr<Snapshot>> snap =
+			build_snapshot(std::move(config), 1, snapshot_context(&down_));
 		if (!snap)
 			return snap.error();
 		if (nexthop_)
@@ -160,8 +162,10 @@ Result<void> Daemon::init(Config config)
 		return out;
 	};
 	if (dc.metrics_address != "off") {
+		HealthChecker *h = health_.get();
 		Result<std::unique_ptr<Metrics>> m =
-			Metrics::start(dc.metrics_address, std::move(views), cls_counters, slots_);
+			Metrics::start(dc.metrics_address, std::move(views), cls_counters, slots_,
+				       [h] { return h->reports(); });
 		if (!m)
 			return m.error();
 		metrics_ = std::move(*m);
@@ -211,6 +215,44 @@ void Daemon::publish_status()
 		metrics_->set_status(status_);
 }
 
+SnapshotContext Daemon::snapshot_context(const DownSet *down)
+{
+	return SnapshotContext{.interface_mac = iface_.mac,
+			       .interface_ipv4 = iface_.first_ipv4,
+			       .max_frame = iface_.mtu + 14,
+			       .slots = &slots_,
+			       .down = down};
+}
+
+// A health verdict changed: rebuild the tables of the config in force with the new set of
+// unhealthy backends, and publish them as a reload does.
+void Daemon::apply_health()
+{
+	const Snapshot *cur = snapshots_->current();
+	DownSet down = down_set(health_->reports(), health_targets(cur->config));
+	if (down == down_)
+		return;
+	Result<std::unique_ptr<Snapshot>> snap =
+		build_snapshot(cur->config, cur->generation + 1, snapshot_context(&down));
+	if (!snap) {  // the config built before; only resources can fail here
+		log(Level::err, message_id::health,
+		    "applying a health change: " + snap.error().message + "; the tables in force stay");
+		return;
+	}
+	if (nexthop_)
+		status_.unresolved_neighbours = nexthop_->refresh((*snap)->neighbours);
+	const std::string done = summary(**snap);
+	status_.generation = (*snap)->generation;
+	snapshots_->publish(std::move(*snap));
+	down_ = std::move(down);
+	publish_status();
+	log(Level::notice, message_id::health,
+	    "tables rebuilt for a health change, " + std::to_string(down_.size()) +
+		    " backends down by health check: " + done,
+	    {{"TANDEM_GENERATION", std::to_string(status_.generation)}});
+	sd_notifyf(0, "STATUS=Forwarding: %s", done.c_str());
+}
+
 void Daemon::refresh_neighbours()
 {
 	if (!nexthop_)
@@ -247,12 +289,10 @@ std::string Daemon::reload(bool force)
 		return fail(r.error().message);
 	if (auto r = check_transition(cur->config, *next, force); !r)
 		return fail(r.error().message + " (tandem-director --reload --force overrides)");
-	SnapshotContext ctx{.interface_mac = iface_.mac,
-			    .interface_ipv4 = iface_.first_ipv4,
-			    .max_frame = iface_.mtu + 14,
-			    .slots = &slots_};
+	std::vector<HealthTarget> targets = health_targets(*next);
+	DownSet next_down = down_set(health_->reports(), targets);
 	Result<std::unique_ptr<Snapshot>> snap =
-		build_snapshot(std::move(*next), cur->generation + 1, ctx);
+		build_snapshot(std::move(*next), cur->generation + 1, snapshot_context(&next_down));
 	if (!snap)
 		return fail(snap.error().message);
 	if (auto r = Classifier::check_binds((*snap)->services.binds()); !r)
@@ -265,6 +305,8 @@ std::string Daemon::reload(bool force)
 	// Workers first learn the new services, then the classifier starts sending them;
 	// a VIP removed here meets no_service for the frames already queued.
 	snapshots_->publish(std::move(*snap));
+	health_->set_targets(std::move(targets));
+	down_ = std::move(next_down);
 	if (auto r = classifier_->write_binds(binds); !r)
 		log(Level::err, message_id::reload_failed,
 		    "writing the classifier's binds: " + r.error().message +
@@ -283,9 +325,9 @@ std::string Daemon::reload(bool force)
 int Daemon::run()
 {
 	for (;;) {
-		pollfd fds[3] = {{signal_fd_, POLLIN, 0}, {control_->fd(), POLLIN, 0},
-				 {nexthop_ ? nexthop_->fd() : -1, POLLIN, 0}};
-		int n = poll(fds, 3, nexthop_ && nexthop_->dirty() ? 100 : 1000);
+		pollfd fds[4] = {{signal_fd_, POLLIN, 0}, {control_->fd(), POLLIN, 0},
+				 {nexthop_ ? nexthop_->fd() : -1, POLLIN, 0}, {health_->fd(), POLLIN, 0}};
+		int n = poll(fds, 4, nexthop_ && nexthop_->dirty() ? 100 : 1000);
 		if (n < 0 && errno != EINTR) {
 			log(Level::err, message_id::fatal, "poll: " + std::string(std::strerror(errno)));
 			return 1;
@@ -315,6 +357,8 @@ int Daemon::run()
 			});
 		if (nexthop_ && n > 0 && (fds[2].revents & POLLIN))
 			nexthop_->on_readable();
+		if (n > 0 && (fds[3].revents & POLLIN) && health_->take_changed())
+			apply_health();
 		// Notifications mark the table dirty; resolve at most every 100 ms (a solicitation
 		// itself causes notifications), and every second regardless.
 		const auto now = std::chrono::steady_clock::now();

@@ -13,8 +13,10 @@
 #include "classifier.h"
 #include "config.h"
 #include "control.h"
+#include "health_checker.h"
 #include "metrics.h"
 #include "nexthop.h"
+#include "reload.h"
 #include "result.h"
 #include "snapshot.h"
 #include "worker.h"
@@ -40,6 +42,8 @@ private:
 	Daemon() = default;
 	Result<void> init(Config config);
 	std::string reload(bool force);
+	void apply_health();
+	SnapshotContext snapshot_context(const DownSet *down);
 	void refresh_neighbours();
 	void publish_status();
 
@@ -58,6 +62,8 @@ private:
 	std::optional<ControlServer> control_;
 	int signal_fd_ = -1;
 	std::chrono::steady_clock::time_point last_refresh_{};
+	DownSet down_;  // what the published tables were built with
+	std::unique_ptr<HealthChecker> health_;  // stopped first: it only reports
 };
 
 }  // namespace tandem::director

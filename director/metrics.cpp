@@ -8,6 +8,7 @@
 #include <prometheus/metric_family.h>
 
 #include "bpf/classifier_shared.h"
+#include "ip_address.h"
 
 namespace tandem::director {
 namespace {
@@ -95,6 +96,7 @@ std::vector<std::pair<std::string, std::string>> MetricSlots::backend_names() co
 struct Metrics::Collector : prometheus::Collectable {
 	std::vector<QueueView> queues;
 	ClassifierCounters classifier;
+	HealthReports health;
 	const MetricSlots *slots = nullptr;
 	mutable std::mutex mu;
 	DaemonStatus status;
@@ -127,6 +129,8 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 	auto last_time = family("tandem_director_last_reload_timestamp_seconds", "When the last reload was attempted", T::Gauge);
 	auto reloads = family("tandem_director_reloads_total", "Reload attempts, by result", T::Counter);
 	auto unresolved = family("tandem_director_unresolved_neighbours", "Proxies whose next-hop MAC is not known", T::Gauge);
+	auto healthy = family("tandem_director_backend_healthy", "The health check's verdict on a backend: 1 healthy, 0 down", T::Gauge);
+	auto checks = family("tandem_director_health_checks_total", "Health checks run, by result", T::Counter);
 
 	DaemonStatus st;
 	{
@@ -185,20 +189,31 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 	add(reloads, {{"result", "ok"}}, static_cast<double>(st.reloads_ok));
 	add(reloads, {{"result", "failed"}}, static_cast<double>(st.reloads_failed));
 	add(unresolved, {}, static_cast<double>(st.unresolved_neighbours));
+	for (const HealthReport &r : health ? health() : std::vector<HealthReport>{}) {
+		std::vector<ClientMetric::Label> l = {
+			{"service", r.target.service},
+			{"backend", IpAddress::from_v4(r.target.address).to_string()}};
+		add(healthy, l, r.healthy ? 1 : 0);
+		add(checks, {l[0], l[1], {"result", "ok"}}, static_cast<double>(r.checks_ok));
+		add(checks, {l[0], l[1], {"result", "failed"}}, static_cast<double>(r.checks_failed));
+	}
 
 	return {rx, rxb, matched, enc, encb, tx, dropped, passed, xdp, ring_full, fill_empty,
-		xsk_drop, invalid, kicks, mode, svc, be, gen, last, last_time, reloads, unresolved};
+		xsk_drop, invalid, kicks, mode, svc, be, gen, last, last_time, reloads, unresolved,
+		healthy, checks};
 }
 
 Result<std::unique_ptr<Metrics>> Metrics::start(const std::string &address,
 						std::vector<QueueView> queues,
-						ClassifierCounters classifier, const MetricSlots &slots)
+						ClassifierCounters classifier, const MetricSlots &slots,
+						HealthReports health)
 {
 	std::unique_ptr<Metrics> m(new Metrics());
 	m->collector_ = std::make_shared<Collector>();
 	m->collector_->queues = std::move(queues);
 	m->collector_->classifier = std::move(classifier);
 	m->collector_->slots = &slots;
+	m->collector_->health = std::move(health);
 	try {
 		m->exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
 	} catch (const std::exception &e) {

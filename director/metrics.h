@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "health_checker.h"
 #include "result.h"
 #include "verdict.h"
 
@@ -101,12 +102,13 @@ struct DaemonStatus {
 class Metrics {
 public:
 	using ClassifierCounters = std::function<std::vector<std::array<uint64_t, 6>>()>;
+	using HealthReports = std::function<std::vector<HealthReport>()>;
 
 	// Starts the HTTP exposer on "host:port" (the config's metrics_address).
 	static Result<std::unique_ptr<Metrics>> start(const std::string &address,
 						      std::vector<QueueView> queues,
 						      ClassifierCounters classifier,
-						      const MetricSlots &slots);
+						      const MetricSlots &slots, HealthReports health);
 	~Metrics();
 
 	void set_status(const DaemonStatus &s);

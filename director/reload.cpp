@@ -14,6 +14,19 @@ std::string where(const Config &c, const SourceMark &m)
 	return c.path + ":" + std::to_string(m.line) + ":" + std::to_string(m.column) + ": ";
 }
 
+// A backend a health check calls down is unhealthy in the table; `healthy: false` in the
+// config stays unhealthy whatever the check says.
+std::vector<ServiceConfig> with_health(std::vector<ServiceConfig> services, const DownSet *down)
+{
+	if (!down || down->empty())
+		return services;
+	for (ServiceConfig &svc : services)
+		for (BackendConfig &b : svc.backends)
+			if (b.backend.address.is_v4() && down->count({svc.name, b.backend.address.v4_raw()}))
+				b.backend.healthy = false;
+	return services;
+}
+
 }  // namespace
 
 Result<void> check_director_change(const Config &running, const Config &next)
@@ -88,7 +101,7 @@ Result<std::unique_ptr<Snapshot>> build_snapshot(Config config, uint64_t generat
 	}
 	s->gateway_mac = d.gateway_mac;
 	s->max_frame = ctx.max_frame;
-	s->services = ServiceSet::compile(config.services);
+	s->services = ServiceSet::compile(with_health(config.services, ctx.down));
 
 	std::vector<uint32_t> hops;
 	for (const CompiledService &svc : s->services.services()) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reload policy and snapshot building, off the data path: what may change without a
 // restart, the hook that refuses connection-breaking changes, and building a Snapshot
-// (ServiceSet::compile: one 65536-row table per service) from a validated Config.
+// (ServiceSet::compile: one 65536-row table per service) from a validated Config and the
+// health checks' verdicts.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <optional>
 
 #include "config.h"
+#include "health_checker.h"
 #include "metrics.h"
 #include "result.h"
 #include "snapshot.h"
@@ -31,6 +33,7 @@ struct SnapshotContext {
 	std::optional<uint32_t> interface_ipv4;  // network order
 	uint32_t max_frame = 0;
 	MetricSlots *slots = nullptr;
+	const DownSet *down = nullptr;  // backends the health checks call down
 };
 
 Result<std::unique_ptr<Snapshot>> build_snapshot(Config config, uint64_t generation,

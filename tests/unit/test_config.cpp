@@ -79,7 +79,7 @@ TEST_CASE("a full configuration loads with every value")
 	CHECK(s.health_check.kind == HealthCheckKind::none);
 }
 
-TEST_CASE("health checks: parsed for tandemctl, refused by the director that cannot run them")
+TEST_CASE("health checks: every kind parses, with or without a director section")
 {
 	std::string services_only = good.substr(good.find("services:"));
 	services_only.replace(services_only.find("{type: none}"), 12,
@@ -91,8 +91,17 @@ TEST_CASE("health checks: parsed for tandemctl, refused by the director that can
 	CHECK(hc.port == 80);
 	CHECK(hc.path == "/health");
 	CHECK(hc.interval == std::chrono::milliseconds(500));
-	CHECK(error_of(with("{type: none}", "{type: tcp, port: 80}")) ==
-	      "d.yaml:22:19: services.web.health_check: tandem-director does not run health checks yet; remove it (or use type: none) and mark a failed proxy with healthy: false, then reload");
+	auto tcp = parse_config(with("{type: none}", "{type: tcp, port: 8080, rise: 1, fall: 5}"), "d.yaml");
+	REQUIRE_MESSAGE(tcp.ok(), tcp.error().message);
+	CHECK(tcp->director);
+	CHECK(tcp->services[0].health_check.kind == HealthCheckKind::tcp);
+	CHECK(tcp->services[0].health_check.rise == 1);
+	CHECK(tcp->services[0].health_check.fall == 5);
+	auto gue = parse_config(with("{type: none}", "{type: gue}"), "d.yaml");
+	REQUIRE_MESSAGE(gue.ok(), gue.error().message);
+	CHECK(gue->services[0].health_check.port == 0);  // the director's gue_port
+	CHECK(error_of(with("{type: none}", "{type: tcp, port: 80, interval_ms: 100, timeout_ms: 100}")).find("timeout_ms: must be shorter than interval_ms") != std::string::npos);
+	CHECK(error_of(with("{type: none}", "{type: icmp}")).find("health_check.type") != std::string::npos);
 	CHECK(error_of(with("{type: none}", "{type: tcp}")).find("health_check.port: is required for a tcp or http check") != std::string::npos);
 	CHECK(error_of(with("{type: none}", "{type: tcp, port: 80, path: /x}")).find("only an http check has a path") != std::string::npos);
 }
