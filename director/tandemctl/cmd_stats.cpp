@@ -217,6 +217,22 @@ int run_stats(const std::string &address, bool all)
 					std::printf("%-24s %-40s %14s\n", "", b.labels.at("backend").c_str(),
 						    num(b.value).c_str());
 		}
+	header = false;
+	for (const Sample &s : v)
+		if (s.name == p + "backend_healthy") {
+			if (!header)
+				std::printf("\n%-24s %-40s %-8s %12s %12s\n", "service", "health-checked backend",
+					    "verdict", "checks ok", "failed");
+			header = true;
+			std::map<std::string, std::string> m = {{"service", s.labels.at("service")},
+								{"backend", s.labels.at("backend")}};
+			m["result"] = "ok";
+			const double ok = sum(v, p + "health_checks_total", m);
+			m["result"] = "failed";
+			std::printf("%-24s %-40s %-8s %12s %12s\n", s.labels.at("service").c_str(),
+				    s.labels.at("backend").c_str(), s.value > 0 ? "healthy" : "down",
+				    num(ok).c_str(), num(sum(v, p + "health_checks_total", m)).c_str());
+		}
 	return 0;
 }
 

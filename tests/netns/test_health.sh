@@ -81,6 +81,12 @@ grep -q 'service web: backend 10.0.1.3 is unhealthy (http check failed 2 times i
 	"$TMP/director.log"
 check "the log says which backend, which check and why" 0 "$?"
 
+ip netns exec "$NS_DIR" "$TANDEMCTL" stats -a "$METRICS_ADDR" >"$TMP/stats.txt" 2>&1
+check "tandemctl stats: 10.0.1.3's verdict" down \
+	"$(awk '$1 == "web" && $2 == "10.0.1.3" { print $3 }' "$TMP/stats.txt")"
+check "tandemctl stats: 10.0.1.4's verdict" healthy \
+	"$(awk '$1 == "tunnel" && $2 == "10.0.1.4" { print $3 }' "$TMP/stats.txt")"
+
 # send_and_check NAME CONFIG: 60 flows to web's VIP come out as CONFIG's tables say.
 traffic build many60 >"$TMP/flows.txt"
 send_and_check() {
