@@ -9,9 +9,10 @@
 #
 # SC_N long-lived TCP streams (echo, every byte checked by the client) run
 # while: p4 is added (filling, then active), p3 drained, p3 removed once its
-# streams ended, p1 marked unhealthy (healthy: false: the director runs no
-# health checks of its own), dir2 restarted, dir1 removed from the ECMP
-# route. Then new connections must land on the primary `tandemctl lookup`
+# streams ended, p1 fails the directors' http health check (its health
+# endpoint stops; its streams go on), dir2 restarted, dir1 removed from the
+# ECMP route. A second service checks every proxy with GLB's gue check (an
+# echo through the proxy's fou decapsulation and the module). Then new connections must land on the primary `tandemctl lookup`
 # names. Run twice: with the module (tandem-proxyctl up), and with the
 # module disabled on every proxy (plain ECMP + GLB table, no second chance).
 # Default: 200 streams of 64 B each way every 4 s (SC_N, SC_PERIOD), 16 new
@@ -31,6 +32,7 @@ NEWCONNS=${SC_NEW:-16}
 W=/tmp/sc
 VIP=10.9.9.9
 PORT=8080
+HEALTH_PORT=8081
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1
 declare -A DPID
@@ -54,7 +56,8 @@ say() { echo "$(ts) $*"; }
 
 # config GEN: the directors' config of step GEN.
 #   0 p1 p2 p3 | 1 +p4 filling | 2 p4 active | 3 p3 draining | 4 p3 removed
-#   5 p1 unhealthy
+#   5 = 4 with p1 healthy: false: never loaded, it is what the health check makes of 4
+#       (tandemctl lookup reads it)
 config() {
 	local gen=$1
 	cat <<EOT
@@ -72,6 +75,7 @@ services:
     seed: 9f8e7d6c5b4a39281706f5e4d3c2b1a0
     hash_fields: [src_addr, src_port]
     hops_per_row: ${SC_HOPS:-3}
+    health_check: {type: http, port: $HEALTH_PORT, path: /health, interval_ms: 1000, timeout_ms: 800, rise: 2, fall: 2}
     backends:
 EOT
 	if [ "$gen" -ge 5 ]; then
@@ -90,12 +94,42 @@ EOT
 	elif [ "$gen" -ge 2 ]; then
 		echo "      - {address: 10.0.0.14, state: active}"
 	fi
+	cat <<EOT
+  - name: tunnel
+    binds:
+      - {address: 10.9.9.10, protocol: tcp, ports: [$PORT]}
+    hash_key: 0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e
+    seed: 1a2b3c4d5e6f70819203a4b5c6d7e8f9
+    health_check: {type: gue, interval_ms: 1000, timeout_ms: 800, rise: 2, fall: 2}
+    backends:
+      - {address: 10.0.0.11}
+      - {address: 10.0.0.12}
+      - {address: 10.0.0.14}
+EOT
 }
 
 metrics_of() { topo_exec "$1" curl -sf http://127.0.0.1:9470/metrics; }
+# metric DIRECTOR NAME [LABEL...]: sum of the samples whose labels include every LABEL.
 metric() {
-	metrics_of "$1" | awk -v n="$2" '$1 ~ "^"n"({|$)" { s += $2 } END { printf "%d\n", s }'
+	local d=$1 n=$2
+	shift 2
+	metrics_of "$d" | awk -v n="$n" -v f="$*" '
+		$1 ~ "^"n"({|$)" { k = split(f, want, " "); for (i = 1; i <= k; i++) if (!index($1, want[i])) next; s += $2 }
+		END { printf "%d\n", s }'
 }
+# healthy_count DIRECTOR SERVICE: backends of SERVICE the director's checks call healthy.
+healthy_count() { metric "$1" tandem_director_backend_healthy "service=\"$2\""; }
+# backend_healthy DIRECTOR SERVICE ADDRESS: 1, 0, or "missing".
+backend_healthy() {
+	metrics_of "$1" | awk -v s="service=\"$2\"" -v b="backend=\"$3\"" '
+		$1 ~ /^tandem_director_backend_healthy{/ && index($1, s) && index($1, b) { v = $2 }
+		END { print (v == "" ? "missing" : v) }'
+}
+p1_down_everywhere() {
+	[ "$(backend_healthy dir1 web 10.0.0.11)" = 0 ] && [ "$(backend_healthy dir2 web 10.0.0.11)" = 0 ]
+}
+tunnel_checks_ok() { metric "$1" tandem_director_health_checks_total 'service="tunnel"' 'result="ok"'; }
+tunnel_checks_ran() { [ "$(tunnel_checks_ok dir1)" -ge 6 ] && [ "$(tunnel_checks_ok dir2)" -ge 6 ]; }
 director_ready() {
 	metrics_of "$1" >/dev/null && [ "$(metric "$1" tandem_director_unresolved_neighbours)" = 0 ]
 }
@@ -158,7 +192,8 @@ established() {
 run_scenario() {
 	local mode=$1 i p d
 	rm -rf "$W"
-	mkdir -p "$W/ctl" "$W/ctl2"
+	mkdir -p "$W/ctl" "$W/ctl2" "$W/www"
+	echo ok >"$W/www/health"
 	topo_cleanup
 	DPID=()
 	SRV_PIDS=""
@@ -188,6 +223,11 @@ run_scenario() {
 		[ "$mode" = plain ] && topo_exec "$p" "$CTL" -q disable
 		ip netns exec "$TOPO_NS_PREFIX$p" "$LAB_PY" "$SC_PY" server "$p" "$VIP" "$PORT" "$W/$p.log" &
 		SRV_PIDS="$SRV_PIDS $!"
+		# the health endpoint the directors' http check asks
+		ip netns exec "$TOPO_NS_PREFIX$p" timeout 900 "$LAB_PY" -m http.server --bind "10.0.0.1$i" \
+			--directory "$W/www" "$HEALTH_PORT" >"$W/$p-health.log" 2>&1 &
+		HEALTH_PID[$p]=$!
+		SRV_PIDS="$SRV_PIDS $!"
 	done
 	topo_exec rtr ip route add "$VIP/32" nexthop via 10.0.0.2 nexthop via 10.0.0.3
 	for d in dir1 dir2; do
@@ -214,6 +254,15 @@ run_scenario() {
 	say "spread over proxies:${SPREAD[$mode]}"
 	sleep 8
 
+	# GLB's gue check through each proxy's real decapsulation (fou, ipip, the module).
+	# (a backend starts healthy: wait for checks that passed, then look at the verdicts)
+	sc_wait 60 tunnel_checks_ran
+	lab_check "$mode: gue checks through p1, p2, p4's decapsulation: healthy (dir1 + dir2)" 6 \
+		"$(($(healthy_count dir1 tunnel) + $(healthy_count dir2 tunnel)))"
+	lab_check "$mode: gue checks that passed, at least rise per proxy and director" 1 \
+		"$(tunnel_checks_ran && echo 1 || echo 0)"
+	say "$mode: gue checks passed $(tunnel_checks_ok dir1) + $(tunnel_checks_ok dir2), failed $(metric dir1 tandem_director_health_checks_total 'service="tunnel"' 'result="failed"') + $(metric dir2 tandem_director_health_checks_total 'service="tunnel"' 'result="failed"')"
+
 	say "step 1: add p4 (filling, then active)"
 	set_config 1
 	sleep 6
@@ -231,8 +280,13 @@ run_scenario() {
 	set_config 4 || { say "retrying with --force"; for d in dir1 dir2; do
 		topo_exec "$d" "$DIRECTOR" --reload --force --control-socket "/run/$d.sock"; done; CUR_GEN=4; }
 	sleep 6
-	say "step 4: p1 fails its health (healthy: false)"
-	set_config 5
+	say "step 4: p1 fails its health check (its health endpoint stops; its streams go on)"
+	kill "${HEALTH_PID[p1]}"
+	sc_wait 30 p1_down_everywhere
+	lab_check "$mode: dir1's http check calls p1 down" 0 "$(backend_healthy dir1 web 10.0.0.11)"
+	lab_check "$mode: dir2's http check calls p1 down" 0 "$(backend_healthy dir2 web 10.0.0.11)"
+	config 5 >"$W/gen5.yaml"
+	CUR_GEN=5
 	sleep 8
 	say "step 5: restart dir2"
 	kill -TERM "${DPID[dir2]}"
@@ -328,7 +382,7 @@ print(good, total)
 	return 0
 }
 
-declare -A SPREAD FWD NEW_OK NEW_BROKEN
+declare -A SPREAD FWD NEW_OK NEW_BROKEN HEALTH_PID
 run_scenario tandem || { lab_summary; exit 1; }
 N_TANDEM=$BROKEN
 lab_check "with Tandem: broken streams" 0 "$N_TANDEM"
