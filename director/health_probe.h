@@ -11,12 +11,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
-#include <span>
 #include <string>
-#include <vector>
 
 #include "config.h"
+#include "health_wire.h"
 
 namespace tandem::director {
 
@@ -25,14 +23,6 @@ using Clock = std::chrono::steady_clock;
 struct ProbeTarget {
 	uint32_t address = 0;  // network order
 	HealthCheck check;     // check.port already resolved (gue: the director's GUE port if 0)
-};
-
-// An ICMP echo reply the checker's raw socket received.
-struct EchoReply {
-	uint32_t from = 0;  // network order
-	uint16_t id = 0;
-	uint16_t seq = 0;
-	uint64_t token = 0;
 };
 
 class Probe {
@@ -78,15 +68,5 @@ private:
 	bool healthy_ = false;
 	std::string reason_;
 };
-
-// The UDP payload of a GUE health probe: GUE header with GLB's private data (hop count 0),
-// then an IPv4 ICMP echo request from `source` to `target` carrying `token`. Exposed for
-// the tests.
-std::vector<uint8_t> gue_echo_probe(uint32_t source, uint32_t target, uint16_t id, uint16_t seq,
-				    uint64_t token);
-
-// Parses what a raw IPPROTO_ICMP socket returns (IPv4 header + ICMP); nullopt unless it is
-// an echo reply that carries a token.
-std::optional<EchoReply> parse_echo_reply(std::span<const uint8_t> packet);
 
 }  // namespace tandem::director
