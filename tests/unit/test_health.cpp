@@ -26,21 +26,39 @@ namespace {
 
 const uint32_t loopback = htonl(INADDR_LOOPBACK);
 
+// A TCP socket listening on 127.0.0.1:`port` (0: any free port); returns it, sets `port`.
+int listening_socket(uint16_t &port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(fd >= 0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sockaddr_in sa{};
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = loopback;
+	sa.sin_port = htons(port);
+	REQUIRE(bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0);
+	REQUIRE(listen(fd, 64) == 0);
+	socklen_t len = sizeof(sa);
+	REQUIRE(getsockname(fd, reinterpret_cast<sockaddr *>(&sa), &len) == 0);
+	port = ntohs(sa.sin_port);
+	return fd;
+}
+
+// A port nothing listens on (bound, then closed).
+uint16_t closed_port()
+{
+	uint16_t port = 0;
+	close(listening_socket(port));
+	return port;
+}
+
 // A listening TCP socket on 127.0.0.1; with `reply`, answers each connection with it.
 class Server {
 public:
 	explicit Server(std::string reply = {}) : reply_(std::move(reply))
 	{
-		fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		REQUIRE(fd_ >= 0);
-		sockaddr_in sa{};
-		sa.sin_family = AF_INET;
-		sa.sin_addr.s_addr = loopback;
-		REQUIRE(bind(fd_, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0);
-		REQUIRE(listen(fd_, 64) == 0);
-		socklen_t len = sizeof(sa);
-		REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr *>(&sa), &len) == 0);
-		port_ = ntohs(sa.sin_port);
+		fd_ = listening_socket(port_);
 		thread_ = std::thread([this] { serve(); });
 	}
 	~Server()
@@ -79,20 +97,6 @@ private:
 	std::atomic<unsigned> requests_{0};
 	std::thread thread_;
 };
-
-// A port nothing listens on (bound, then closed).
-uint16_t closed_port()
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	sockaddr_in sa{};
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = loopback;
-	bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa));
-	socklen_t len = sizeof(sa);
-	getsockname(fd, reinterpret_cast<sockaddr *>(&sa), &len);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
 
 HealthTarget target(const std::string &service, HealthCheckKind kind, uint16_t port,
 		    unsigned rise = 2, unsigned fall = 3)
@@ -169,19 +173,13 @@ TEST_CASE("a timed-out check fails; a backend comes back after rise good checks"
 {
 	// A listener that never accepts still completes the handshake (the backlog does) and
 	// takes the request, but never answers: the http check times out.
-	int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	sockaddr_in ss{};
-	ss.sin_family = AF_INET;
-	ss.sin_addr.s_addr = loopback;
-	REQUIRE(bind(silent, reinterpret_cast<sockaddr *>(&ss), sizeof(ss)) == 0);
-	REQUIRE(listen(silent, 64) == 0);
-	socklen_t slen = sizeof(ss);
-	REQUIRE(getsockname(silent, reinterpret_cast<sockaddr *>(&ss), &slen) == 0);
+	uint16_t silent_port = 0;
+	int silent = listening_socket(silent_port);
 	auto h = HealthChecker::start();
 	REQUIRE(h.ok());
 	HealthChecker &hc = **h;
 	uint16_t port = closed_port();
-	hc.set_targets({target("s", HealthCheckKind::http, ntohs(ss.sin_port), 2, 2),
+	hc.set_targets({target("s", HealthCheckKind::http, silent_port, 2, 2),
 			target("t", HealthCheckKind::tcp, port, 3, 2)});
 	REQUIRE(wait_for(hc, [](const std::vector<HealthReport> &r) {
 		return r.size() == 2 && !r[0].healthy && !r[1].healthy;
@@ -191,15 +189,7 @@ TEST_CASE("a timed-out check fails; a backend comes back after rise good checks"
 	hc.take_changed();
 
 	// Start listening on t's port: three good checks in a row bring it back.
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	sockaddr_in sa{};
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = loopback;
-	sa.sin_port = htons(port);
-	REQUIRE(bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0);
-	REQUIRE(listen(fd, 64) == 0);
+	int fd = listening_socket(port);
 	REQUIRE(wait_for(hc, [](const std::vector<HealthReport> &r) { return r[1].healthy; }));
 	CHECK(hc.take_changed());
 	r = hc.reports();
