@@ -17,6 +17,10 @@
 #
 # Client frames are sent on c0 to d0's MAC; the director's GUE frames come back on c0
 # (next hop 10.0.0.1, resolved over ARP), where traffic.py captures them.
+#
+# link_host adds hosts of their own to that link (macvlans on c0, each in a netns): they
+# see the wire's broadcasts and the frames sent to their MAC; c0 still sees every frame
+# the director sends, whatever its destination MAC.
 
 set -u
 
@@ -51,8 +55,11 @@ rand_suffix() { head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 TMP=""
 DIRECTOR_PID=""
+LINK_HOSTS=()
 cleanup() {
 	stop_director >/dev/null 2>&1
+	local ns
+	for ns in "${LINK_HOSTS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	[ -n "${NS_CLI:-}" ] && ip netns del "$NS_CLI" 2>/dev/null
 	[ -n "${NS_DIR:-}" ] && ip netns del "$NS_DIR" 2>/dev/null
 	[ -n "$TMP" ] && rm -rf "$TMP"
@@ -73,6 +80,7 @@ setup_topology() {
 	local queues=${1:-1}
 	check_requirements
 	local s; s=$(rand_suffix)
+	NS_SUFFIX=$s
 	NS_CLI="tandem-cli-$s"
 	NS_DIR="tandem-dir-$s"
 	TMP=$(mktemp -d /tmp/tandem-netns.XXXXXX)
@@ -96,6 +104,23 @@ setup_topology() {
 	D0_MAC=$(ip -n "$NS_DIR" -br link show d0 | awk '{print $3}')
 	METRICS_ADDR=127.0.0.1:9470
 	CONTROL_SOCKET=$TMP/director.sock
+}
+
+# link_host VAR IFNAME MAC: a host of its own on the director's link: a macvlan IFNAME
+# with MAC on c0, up, in a new netns whose name goes to $VAR (NS_NEAR -> tandem-near-*).
+# It has no IPv4 address yet, so it answers no ARP until given one.
+link_host() {
+	local var=$1 ifname=$2 mac=$3
+	local role=${var#NS_}
+	local ns="tandem-${role,,}-$NS_SUFFIX"
+	ip netns add "$ns"
+	LINK_HOSTS+=("$ns")
+	printf -v "$var" %s "$ns"
+	ip -n "$NS_CLI" link add "$ifname" link c0 address "$mac" type macvlan mode bridge \
+		2>/dev/null || skip "no macvlan support in this kernel"
+	ip -n "$NS_CLI" link set "$ifname" netns "$ns"
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set "$ifname" up
 }
 
 # director_section [extra yaml lines...]: the director: section used by every test.
@@ -128,15 +153,17 @@ start_director() {
 		cat "$TMP/director.log"
 		return 1
 	fi
-	# The proxies' next hop (10.0.0.1) is solicited at start; wait until it is known.
-	if ! busywait 10000 neighbours_resolved; then
+	# The proxies' next hop (10.0.0.1) is solicited at start; wait until it is known
+	# (UNRESOLVED=N: until all but N proxies have a next-hop MAC).
+	if ! busywait 10000 neighbours_resolved "${UNRESOLVED:-0}"; then
 		echo "director did not resolve its next hops; its log:"
 		cat "$TMP/director.log"
 		return 1
 	fi
 }
 
-neighbours_resolved() { [ "$(metric tandem_director_unresolved_neighbours)" = 0 ]; }
+# neighbours_resolved [N]: true when exactly N proxies (default 0) have no next-hop MAC.
+neighbours_resolved() { [ "$(metric tandem_director_unresolved_neighbours)" = "${1:-0}" ]; }
 
 # stop_director: SIGTERM, wait, and check it exited 0 (sanitizers exit 66/67).
 stop_director() {
@@ -186,8 +213,10 @@ traffic() {
 	ip netns exec "$NS_CLI" $PY "$LIB_DIR/traffic.py" --iface c0 --dst-mac "$D0_MAC" "$@"
 }
 
+# encap_ref CONFIG [NEXT_HOP_MAC]: the reference encoder's output for the frames on stdin
+# (next hop: 10.0.0.1, c0, unless given).
 encap_ref() {
-	"$TANDEM_ENCAP_REF" "$1" "$D0_MAC" "$C0_MAC" 10.0.0.2
+	"$TANDEM_ENCAP_REF" "$1" "$D0_MAC" "${2:-$C0_MAC}" 10.0.0.2
 }
 
 finish() {

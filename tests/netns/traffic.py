@@ -1,17 +1,22 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
 # Frames and traffic for the director's netns tests (run with /usr/bin/python3: scapy).
-#   traffic.py build SET                      print "name hex" lines of a frame set
+#   traffic.py build SET [--vip A]            print "name hex" lines of a frame set
 #   traffic.py send --frames F [--rate PPS] [--capture OUT --expect N --timeout S]
+#                   [--filter BPF] [--timestamps]
 #   traffic.py check --frames F --ref R --captured C    one PASS/FAIL line per frame
 #   traffic.py reload-check --frames F --refs R1 R2 ... --captured C
+#   traffic.py switch-check --frames F --refs OLD NEW --captured C --since T --within S
+#   traffic.py garp ADDRESS                   gratuitous ARP from --iface; prints when sent
+#   traffic.py describe --captured C         one line per captured frame: gue / arp / other
 import argparse
 import sys
 import time
 
 from scapy.all import (ARP, Ether, ICMP, IP, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
                        IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, ICMPv6EchoRequest,
-                       ICMPv6PacketTooBig, ICMPv6ND_NS, Dot1Q, Raw, TCP, UDP, AsyncSniffer, conf)
+                       ICMPv6PacketTooBig, ICMPv6ND_NS, Dot1Q, Raw, TCP, UDP, AsyncSniffer, conf,
+                       get_if_hwaddr)
 
 VIP4 = '192.0.2.10'
 VIP6 = '2001:db8::10'
@@ -93,19 +98,19 @@ def frames_chain(dst_mac):
     return [('v6 chain of 9 extension headers', e / p / TCP(sport=1, dport=80))]
 
 
-def frames_many(dst_mac, n, rate_tag=''):
+def frames_many(dst_mac, n, vip=VIP4):
     e = Ether(src=CLIENT_MAC, dst=dst_mac)
     out = []
     for i in range(n):
         src = '198.51.%d.%d' % (100 + (i >> 8) % 20, i & 0xff)
-        out.append(('seq %d' % i, e / IP(src=src, dst=VIP4) / TCP(sport=10000 + i % 50000, dport=80) / Raw(('%08d' % i).encode())))
+        out.append(('seq %d' % i, e / IP(src=src, dst=vip) / TCP(sport=10000 + i % 50000, dport=80) / Raw(('%08d' % i).encode())))
     return out
 
 
 def cmd_build(a):
     sets = {'basic': frames_basic, 'pass': frames_pass, 'bad': frames_bad, 'chain': frames_chain}
     if a.set.startswith('many'):
-        frames = frames_many(a.dst_mac, int(a.set[4:]))
+        frames = frames_many(a.dst_mac, int(a.set[4:]), a.vip)
     else:
         frames = sets[a.set](a.dst_mac)
     for name, f in frames:
@@ -177,7 +182,7 @@ def cmd_send(a):
     frames = read_frames(a.frames)
     sniffer = None
     if a.capture:
-        sniffer = AsyncSniffer(iface=a.iface, filter='udp dst port 19523', store=True)
+        sniffer = AsyncSniffer(iface=a.iface, filter=a.filter, store=True)
         sniffer.start()
         time.sleep(0.3)
     sock = conf.L2socket(iface=a.iface)
@@ -203,7 +208,45 @@ def cmd_send(a):
         pkts = sniffer.stop()
         with open(a.capture, 'w') as out:
             for p in pkts:
+                if a.timestamps:
+                    out.write('%.6f ' % float(p.time))
                 out.write(bytes(p).hex() + '\n')
+
+
+def read_captured(path):
+    """(capture time or None, hex) per line of a --capture file, in capture order."""
+    out = []
+    for line in open(path):
+        f = line.split()
+        if f:
+            out.append((float(f[0]), f[1]) if len(f) == 2 else (None, f[0]))
+    return out
+
+
+def cmd_describe(a):
+    """'gue DST_MAC OUTER_DST_IP', 'arp who-has|is-at SRC_MAC PSRC PDST' or 'other DST_MAC'."""
+    for _, hx in read_captured(a.captured):
+        p = Ether(bytes.fromhex(hx))
+        if p.haslayer(UDP) and p[UDP].dport == 19523:
+            print('gue %s %s' % (p.dst, p[IP].dst))
+        elif p.haslayer(ARP):
+            print('arp %s %s %s %s' % ('who-has' if p[ARP].op == 1 else 'is-at', p.src,
+                                        p[ARP].psrc, p[ARP].pdst))
+        else:
+            print('other %s' % p.dst)
+
+
+def cmd_garp(a):
+    """Gratuitous ARP (request, sender = target = ADDRESS) from --iface's own MAC, as a host
+    announces a new MAC; prints the Unix time it was sent at."""
+    mac = get_if_hwaddr(a.iface)
+    f = Ether(src=mac, dst='ff:ff:ff:ff:ff:ff') / ARP(op=1, hwsrc=mac, psrc=a.address,
+                                                      hwdst='00:00:00:00:00:00', pdst=a.address)
+    sock = conf.L2socket(iface=a.iface)
+    t = time.time()
+    sock.send(f)
+    sock.close()
+    print('%.6f' % t)
 
 
 def cmd_check(a):
@@ -228,6 +271,60 @@ def cmd_check(a):
     extra = sum(v for v in got.values())
     print('%s: %-60s expected 0, got %d' % ('PASS' if extra == 0 else 'FAIL', 'frames nobody sent', extra))
     return fail or extra != 0
+
+
+def cmd_switch_check(a):
+    """The next-hop MAC changes under traffic (the kernel learnt the new one at SINCE, a Unix
+    time). Each frame comes out exactly once, byte-identical to the reference for the old or
+    the new MAC; none goes to the old MAC after one went to the new MAC, nor later than
+    WITHIN seconds after SINCE; the first to the new MAC is within WITHIN of SINCE; and the
+    traffic spans the change (frames to the old MAC before it, frames after SINCE + WITHIN)."""
+    frames = read_frames(a.frames)
+    which = {}
+    for tag, r in zip(('old', 'new'), a.refs):
+        for i, l in enumerate(open(r)):
+            verdict, hx = l.rstrip('\n').split(' ', 1)
+            if verdict == 'ok':
+                which[hx] = (i, tag)
+    seen = [0] * len(frames)
+    events = []
+    unknown = 0
+    for t, hx in read_captured(a.captured):
+        if t is None:
+            print('FAIL: %s has no capture times (send --timestamps)' % a.captured)
+            return 1
+        k = which.get(hx)
+        if k is None:
+            unknown += 1
+            continue
+        seen[k[0]] += 1
+        events.append((t, k[1]))
+    bound = a.since + a.within
+    first_new = next((t for t, w in events if w == 'new'), None)
+    ms = lambda s: int(round(s * 1000))
+    latency = ms(first_new - a.since) if first_new is not None else -1
+    old_after_new = sum(1 for t, w in events if w == 'old' and first_new is not None and t > first_new)
+    results = [
+        ('frames lost', '==', 0, seen.count(0)),
+        ('frames duplicated', '==', 0, sum(1 for n in seen if n > 1)),
+        ('frames like neither the old- nor the new-MAC reference', '==', 0, unknown),
+        ('frames to the old MAC before the change (traffic spans it)', '>=', 1,
+         sum(1 for t, w in events if w == 'old' and t <= a.since)),
+        ('frames later than %d ms after the change' % ms(a.within), '>=', 10,
+         sum(1 for t, _ in events if t > bound)),
+        ('ms from the change to the first frame to the new MAC', '<=', ms(a.within),
+         latency if latency >= 0 else 10 ** 9),
+        ('frames to the old MAC after one went to the new MAC', '==', 0, old_after_new),
+        ('frames to the old MAC later than %d ms after the change' % ms(a.within), '==', 0,
+         sum(1 for t, w in events if w == 'old' and t > bound)),
+    ]
+    fail = 0
+    for name, op, exp, val in results:
+        ok = {'==': val == exp, '>=': val >= exp, '<=': val <= exp}[op]
+        fail |= not ok
+        print('%s: %-60s expected %s%d, got %d' % ('PASS' if ok else 'FAIL', name,
+                                                    '' if op == '==' else op + ' ', exp, val))
+    return fail
 
 
 def cmd_reload_check(a):
@@ -281,19 +378,27 @@ def main():
     ap.add_argument('--iface', default='c0')
     ap.add_argument('--dst-mac', default='ff:ff:ff:ff:ff:ff')
     sub = ap.add_subparsers(dest='cmd', required=True)
-    b = sub.add_parser('build'); b.add_argument('set')
+    b = sub.add_parser('build'); b.add_argument('set'); b.add_argument('--vip', default=VIP4)
     sub.add_parser('fixtures')
     p = sub.add_parser('ping'); p.add_argument('address')
     s = sub.add_parser('send')
     s.add_argument('--frames', required=True); s.add_argument('--rate', type=float, default=0)
     s.add_argument('--capture'); s.add_argument('--expect', type=int, default=0)
     s.add_argument('--timeout', type=float, default=10); s.add_argument('--settle', type=float, default=0.3)
+    s.add_argument('--filter', default='udp dst port 19523')
+    s.add_argument('--timestamps', action='store_true')
     c = sub.add_parser('check')
     c.add_argument('--frames', required=True); c.add_argument('--ref', required=True)
     c.add_argument('--captured', required=True)
     r = sub.add_parser('reload-check')
     r.add_argument('--frames', required=True); r.add_argument('--refs', nargs='+', required=True)
     r.add_argument('--captured', required=True)
+    w = sub.add_parser('switch-check')
+    w.add_argument('--frames', required=True); w.add_argument('--refs', nargs=2, required=True)
+    w.add_argument('--captured', required=True); w.add_argument('--since', type=float, required=True)
+    w.add_argument('--within', type=float, required=True)
+    g = sub.add_parser('garp'); g.add_argument('address')
+    d = sub.add_parser('describe'); d.add_argument('--captured', required=True)
     a = ap.parse_args()
     if a.cmd == 'build':
         cmd_build(a)
@@ -307,6 +412,12 @@ def main():
         sys.exit(1 if cmd_check(a) else 0)
     elif a.cmd == 'reload-check':
         sys.exit(1 if cmd_reload_check(a) else 0)
+    elif a.cmd == 'switch-check':
+        sys.exit(1 if cmd_switch_check(a) else 0)
+    elif a.cmd == 'garp':
+        cmd_garp(a)
+    elif a.cmd == 'describe':
+        cmd_describe(a)
 
 
 if __name__ == '__main__':
