@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include <netlink/cache.h>
 #include <netlink/msg.h>
@@ -198,6 +199,7 @@ unsigned NextHopResolver::refresh(const NeighbourTable &table)
 {
 	dirty_ = false;
 	unsigned unresolved = 0;
+	std::set<uint32_t> misrouted;
 	for (uint32_t proxy : table.addresses()) {
 		int oif = 0;
 		std::optional<uint32_t> gw = gateway_for(proxy, oif);
@@ -219,10 +221,12 @@ unsigned NextHopResolver::refresh(const NeighbourTable &table)
 			if (!mac)
 				solicit(*gw);
 		} else if (gw) {
-			log(Level::warning, message_id::neighbour,
-			    "proxy " + ipv4_text(proxy) + " is routed through another interface than " +
-				    ifname_ + "; its packets are dropped as no_neighbour",
-			    {{"TANDEM_PROXY", ipv4_text(proxy)}});
+			misrouted.insert(proxy);
+			if (!misrouted_.count(proxy))  // once, not at every refresh
+				log(Level::warning, message_id::neighbour,
+				    "proxy " + ipv4_text(proxy) + " is routed through another interface than " +
+					    ifname_ + "; its packets are dropped as no_neighbour",
+				    {{"TANDEM_PROXY", ipv4_text(proxy)}});
 		}
 		table.set(proxy, mac);
 		if (!mac)
@@ -234,6 +238,7 @@ unsigned NextHopResolver::refresh(const NeighbourTable &table)
 			    " proxies without a next-hop MAC",
 		    {{"TANDEM_UNRESOLVED", std::to_string(unresolved)}});
 	last_unresolved_ = unresolved;
+	misrouted_ = std::move(misrouted);
 	return unresolved;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "gue.h"
@@ -60,6 +61,7 @@ private:
 	nl_cache *route_ = nullptr;
 	bool dirty_ = true;
 	unsigned last_unresolved_ = 0;
+	std::set<uint32_t> misrouted_;  // proxies routed through another interface, warned once
 };
 
 }  // namespace tandem::director
