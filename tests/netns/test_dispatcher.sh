@@ -5,7 +5,9 @@
 # dispatcher's freplace programs (this host's 6.18 kernel answers EPERM to libxdp
 # 1.3.1's compatibility check), falls back to a single-program attach by itself. Either
 # way the director forwards the same and leaves nothing on the interface when it exits.
-# Without bpffs the other tests see libxdp's legacy attach. Topology: see lib.sh.
+# Without bpffs the other tests see libxdp's legacy attach. The dispatcher itself, beside
+# another program, is shown on Debian's kernel by tests/vm/dispatcher.sh (vm-dispatcher).
+# Topology: see lib.sh.
 source "$(dirname "$0")/lib.sh"
 
 setup_topology 1

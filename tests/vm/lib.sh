@@ -316,6 +316,16 @@ topo_exec() {
 	ip netns exec "${TOPO_NS_PREFIX}$name" "$@"
 }
 
+# topo_nsenter NAME COMMAND...: like topo_exec, but enters only the network
+# namespace: the command keeps the guest's mounts, e.g. a bpffs on /sys/fs/bpf
+# (ip netns exec gives it a mount namespace of its own and remounts /sys, so
+# /sys/class/net there is the namespace's; here it is the guest's).
+topo_nsenter() {
+	local name=$1
+	shift
+	nsenter "--net=/run/netns/${TOPO_NS_PREFIX}$name" "$@"
+}
+
 # topo_proxy NAME N [VIP...]: a host that is a Tandem proxy: tandem-proxyctl
 # up with the given VIPs (default 10.9.9.9 fd09::9) on GUE port 19523; its
 # state file is /run/NAME.state. Needs VM_BUILD (set by vm_main).
