@@ -38,7 +38,7 @@ const char *level_name(Level l)
 	return "?";
 }
 
-void library_message(Level level, const char *format, va_list args)
+void library_message(const char *library, Level level, const char *format, va_list args)
 {
 	if (!log_enabled(level))
 		return;
@@ -47,18 +47,18 @@ void library_message(Level level, const char *format, va_list args)
 	std::string_view text(buf);
 	while (!text.empty() && text.back() == '\n')
 		text.remove_suffix(1);
-	log(level, nullptr, text, {{"TANDEM_SOURCE", "libbpf"}});
+	log(level, nullptr, text, {{"TANDEM_SOURCE", library}});
 }
 
 int libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
 {
-	library_message(level == LIBBPF_WARN ? Level::warning : Level::debug, format, args);
+	library_message("libbpf", level == LIBBPF_WARN ? Level::warning : Level::debug, format, args);
 	return 0;
 }
 
 int libxdp_print(enum libxdp_print_level level, const char *format, va_list args)
 {
-	library_message(level == LIBXDP_WARN ? Level::warning : Level::debug, format, args);
+	library_message("libxdp", level == LIBXDP_WARN ? Level::warning : Level::debug, format, args);
 	return 0;
 }
 
