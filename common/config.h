@@ -83,7 +83,7 @@ struct ServiceConfig {
 	std::optional<HashFields> alt_hash_fields;
 	unsigned hops_per_row = 2;
 	std::vector<BackendConfig> backends;
-	HealthCheck health_check;
+	std::vector<HealthCheck> health_checks;  // none: always healthy unless `healthy: false`
 	SourceMark mark;
 
 	std::vector<Backend> table_backends() const;

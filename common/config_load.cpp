@@ -292,8 +292,27 @@ void Loader::service(const YAML::Node &n, const std::string &f)
 		for (size_t i = 0; i < v.size() && i < 65536; i++)
 			backend(v[i], at(f + ".backends", i), svc);
 	}
-	if (auto v = n["health_check"]; v.IsDefined())
-		health_check(v, f + ".health_check", svc.health_check);
+	if (auto v = n["health_check"]; v.IsDefined()) {
+		// One check, or a list of them: a backend is down when any check says so (GLB's
+		// "healthchecks": {"http": 80, "gue": 19523}).
+		std::vector<YAML::Node> checks;
+		if (v.IsSequence())
+			for (size_t i = 0; i < v.size(); i++)
+				checks.push_back(v[i]);
+		else
+			checks.push_back(v);
+		for (size_t i = 0; i < checks.size(); i++) {
+			HealthCheck hc;
+			std::string field = v.IsSequence() ? at(f + ".health_check", i) : f + ".health_check";
+			health_check(checks[i], field, hc);
+			if (hc.kind == HealthCheckKind::none)
+				continue;
+			for (const HealthCheck &other : svc.health_checks)
+				if (other.kind == hc.kind && other.port == hc.port && other.path == hc.path)
+					r_.error(hc.mark, field, "the same check is listed twice");
+			svc.health_checks.push_back(hc);
+		}
+	}
 	cfg_.services.push_back(std::move(svc));
 }
 

@@ -75,10 +75,65 @@ Result<std::string> backend_yaml(const json &b, const std::string &where)
 		return import_error(where + ".state", quote(state) + " is not a GLB backend state");
 	if (b.contains("healthy") && !b["healthy"].is_boolean())
 		return import_error(where + ".healthy", "must be true or false");
-	// GLB: json_boolean_value() of a missing `healthy` is false, so the backend is down.
-	bool healthy = b.value("healthy", false);
-	return "      - {address: " + quote(b["ip"].get<std::string>()) + ", state: " + state +
-	       ", healthy: " + (healthy ? "true" : "false") + "}\n";
+	std::string line = "      - {address: " + quote(b["ip"].get<std::string>()) + ", state: " + state;
+	// With glb-healthcheck's "healthchecks" the checks decide (a `healthy` given anyway is
+	// kept as the operator's override only when false). Without: glb-director reads a
+	// missing `healthy` with json_boolean_value(), false, so the backend is down.
+	if (!b.contains("healthchecks"))
+		line += std::string(", healthy: ") + (b.value("healthy", false) ? "true" : "false");
+	else if (!b.value("healthy", true))
+		line += ", healthy: false";
+	return line + "}\n";
+}
+
+// glb-healthcheck's per-backend {"http": PORT, "http_uri": PATH, "gue": PORT} as Tandem's
+// per-service health_check list (http first, as glb-healthcheck runs them). Every backend
+// of a table must carry the same checks, since Tandem checks a service's backends alike.
+Result<std::string> health_checks_yaml(const json &backends, const std::string &where)
+{
+	const json *first = nullptr;
+	size_t with = 0, i = 0;
+	for (const json &b : backends) {
+		std::string w = where + ".backends[" + std::to_string(i++) + "].healthchecks";
+		if (!b.is_object() || !b.contains("healthchecks"))
+			continue;
+		with++;
+		const json &h = b["healthchecks"];
+		if (!h.is_object())
+			return import_error(w, "must be an object");
+		for (const auto &[k, v] : h.items()) {
+			if (k == "fou")
+				return import_error(w + ".fou", "GLB's legacy FOU (GRE) check is not supported; use \"gue\"");
+			if (k == "http_uri") {
+				if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>()[0] != '/')
+					return import_error(w + ".http_uri", "must be a path starting with /");
+			} else if (k == "http" || k == "gue") {
+				if (!v.is_number_integer() || v.get<long>() < 1 || v.get<long>() > 65535)
+					return import_error(w + "." + k, "must be a port, 1..65535");
+			} else {
+				return import_error(w + "." + k, "is not a glb-healthcheck check (http, http_uri, gue)");
+			}
+		}
+		if (first && h != *first)
+			return import_error(w, "differs from the first backend's; Tandem runs one set of checks for all backends of a service");
+		first = &h;
+	}
+	if (with == 0)
+		return std::string();
+	if (with != backends.size())
+		return import_error(where + ".backends", "some backends have \"healthchecks\" and some do not; Tandem runs one set of checks for all backends of a service");
+	std::vector<std::string> checks;
+	if (first->contains("http"))
+		checks.push_back("{type: http, port: " + std::to_string((*first)["http"].get<long>()) +
+				 ", path: " + quote(first->value("http_uri", std::string("/"))) + "}");
+	if (first->contains("gue"))
+		checks.push_back("{type: gue, port: " + std::to_string((*first)["gue"].get<long>()) + "}");
+	if (checks.empty())
+		return std::string();
+	std::string y = "    health_check: [";
+	for (size_t c = 0; c < checks.size(); c++)
+		y += (c ? ", " : "") + checks[c];
+	return y + "]\n";
 }
 
 }  // namespace
@@ -112,8 +167,9 @@ Result<std::string> glb_import(std::string_view table_json,
 	}
 
 	std::string y = "# Imported from GLB's forwarding table: tables become services table0, table1, ...\n"
-			"# GLB semantics are kept: a backend without \"healthy\" is down, and every row\n"
-			"# holds two hops (hops_per_row: 2).\n"
+			"# GLB semantics are kept: a backend without \"healthy\" is down unless its table has\n"
+			"# glb-healthcheck's \"healthchecks\" (then the checks decide), and every row holds\n"
+			"# two hops (hops_per_row: 2).\n"
 			"services:\n";
 	size_t t = 0;
 	for (const json &table : root["tables"]) {
@@ -140,7 +196,10 @@ Result<std::string> glb_import(std::string_view table_json,
 		y += "    hash_fields: " + fields + "\n";
 		if (!alt.empty())
 			y += "    alt_hash_fields: " + alt + "\n";
-		y += "    hops_per_row: 2\n    backends:\n";
+		auto checks = health_checks_yaml(table["backends"], where);
+		if (!checks.ok())
+			return checks.error();
+		y += "    hops_per_row: 2\n" + *checks + "    backends:\n";
 		i = 0;
 		for (const json &b : table["backends"]) {
 			auto line = backend_yaml(b, where + ".backends[" + std::to_string(i++) + "]");

@@ -58,14 +58,13 @@ std::vector<HealthTarget> health_targets(const Config &config)
 	const uint16_t gue_port = config.director ? config.director->gue_port : default_gue_port;
 	std::vector<HealthTarget> out;
 	for (const ServiceConfig &s : config.services) {
-		if (s.health_check.kind == HealthCheckKind::none)
-			continue;
-		HealthCheck check = s.health_check;
-		if (check.kind == HealthCheckKind::gue && check.port == 0)
-			check.port = gue_port;
-		for (const BackendConfig &b : s.backends)
-			if (b.backend.address.is_v4())
-				out.push_back({s.name, b.backend.address.v4_raw(), check});
+		for (HealthCheck check : s.health_checks) {
+			if (check.kind == HealthCheckKind::gue && check.port == 0)
+				check.port = gue_port;
+			for (const BackendConfig &b : s.backends)
+				if (b.backend.address.is_v4())
+					out.push_back({s.name, b.backend.address.v4_raw(), check});
+		}
 	}
 	return out;
 }

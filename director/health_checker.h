@@ -35,7 +35,8 @@ struct HealthTarget {
 	}
 };
 
-// The targets a config asks for: every backend of every service with a check.
+// The targets a config asks for: every check of every service, against each of its
+// backends. A backend is down when any of its targets is.
 std::vector<HealthTarget> health_targets(const Config &config);
 
 struct HealthReport {

@@ -76,7 +76,7 @@ TEST_CASE("a full configuration loads with every value")
 	CHECK(s.hops_per_row == 3);
 	CHECK(s.backends[1].backend.state == BackendState::draining);
 	CHECK_FALSE(s.backends[1].backend.healthy);
-	CHECK(s.health_check.kind == HealthCheckKind::none);
+	CHECK(s.health_checks.empty());  // type: none
 }
 
 TEST_CASE("health checks: every kind parses, with or without a director section")
@@ -86,7 +86,8 @@ TEST_CASE("health checks: every kind parses, with or without a director section"
 			      "{type: http, port: 80, path: /health, interval_ms: 500, timeout_ms: 200}");
 	auto c = parse_config(services_only, "d.yaml");
 	REQUIRE_MESSAGE(c.ok(), c.error().message);
-	const HealthCheck &hc = c->services[0].health_check;
+	REQUIRE(c->services[0].health_checks.size() == 1);
+	const HealthCheck &hc = c->services[0].health_checks[0];
 	CHECK(hc.kind == HealthCheckKind::http);
 	CHECK(hc.port == 80);
 	CHECK(hc.path == "/health");
@@ -94,12 +95,21 @@ TEST_CASE("health checks: every kind parses, with or without a director section"
 	auto tcp = parse_config(with("{type: none}", "{type: tcp, port: 8080, rise: 1, fall: 5}"), "d.yaml");
 	REQUIRE_MESSAGE(tcp.ok(), tcp.error().message);
 	CHECK(tcp->director);
-	CHECK(tcp->services[0].health_check.kind == HealthCheckKind::tcp);
-	CHECK(tcp->services[0].health_check.rise == 1);
-	CHECK(tcp->services[0].health_check.fall == 5);
+	REQUIRE(tcp->services[0].health_checks.size() == 1);
+	CHECK(tcp->services[0].health_checks[0].kind == HealthCheckKind::tcp);
+	CHECK(tcp->services[0].health_checks[0].rise == 1);
+	CHECK(tcp->services[0].health_checks[0].fall == 5);
 	auto gue = parse_config(with("{type: none}", "{type: gue}"), "d.yaml");
 	REQUIRE_MESSAGE(gue.ok(), gue.error().message);
-	CHECK(gue->services[0].health_check.port == 0);  // the director's gue_port
+	CHECK(gue->services[0].health_checks.at(0).port == 0);  // the director's gue_port
+	// A list: GLB's {"http": 80, "gue": 19523}.
+	auto both = parse_config(with("{type: none}", "[{type: gue}, {type: http, port: 80, path: /status}]"), "d.yaml");
+	REQUIRE_MESSAGE(both.ok(), both.error().message);
+	REQUIRE(both->services[0].health_checks.size() == 2);
+	CHECK(both->services[0].health_checks[0].kind == HealthCheckKind::gue);
+	CHECK(both->services[0].health_checks[1].path == "/status");
+	CHECK(error_of(with("{type: none}", "[{type: gue}, {type: tcp}]")).find("services[0].health_check[1].port: is required") != std::string::npos);
+	CHECK(error_of(with("{type: none}", "[{type: gue}, {type: gue}]")).find("health_check[1]: the same check is listed twice") != std::string::npos);
 	CHECK(error_of(with("{type: none}", "{type: tcp, port: 80, interval_ms: 100, timeout_ms: 100}")).find("timeout_ms: must be shorter than interval_ms") != std::string::npos);
 	CHECK(error_of(with("{type: none}", "{type: icmp}")).find("health_check.type") != std::string::npos);
 	CHECK(error_of(with("{type: none}", "{type: tcp}")).find("health_check.port: is required for a tcp or http check") != std::string::npos);

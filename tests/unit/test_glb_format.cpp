@@ -70,6 +70,45 @@ TEST_CASE("import refuses what GLB's own tool refuses, saying where")
 	CHECK(bad_port.error().message.find("tables[0].binds[0]: port range 70000-70000") != std::string::npos);
 }
 
+TEST_CASE("import: glb-healthcheck's source table becomes health checks that decide")
+{
+	const std::string head = R"({"tables": [{"hash_key": "12345678901234561234567890123456",
+		"seed": "34567890123456783456789012345678",
+		"binds": [{"ip": "10.10.10.10", "proto": "tcp", "port": 80}], "backends": [)";
+	auto yaml = glb_import(head + R"(
+		{"ip": "192.168.50.10", "state": "active", "healthchecks": {"http": 80, "gue": 19523}},
+		{"ip": "192.168.50.11", "state": "draining", "healthy": false,
+		 "healthchecks": {"gue": 19523, "http": 80}}]}]})");
+	REQUIRE_MESSAGE(yaml.ok(), yaml.error().message);
+	auto cfg = parse_config(*yaml, "imported.yaml");
+	REQUIRE_MESSAGE(cfg.ok(), cfg.error().message);
+	const ServiceConfig &s = cfg->services[0];
+	REQUIRE(s.health_checks.size() == 2);
+	CHECK(s.health_checks[0].kind == HealthCheckKind::http);
+	CHECK(s.health_checks[0].port == 80);
+	CHECK(s.health_checks[0].path == "/");
+	CHECK(s.health_checks[1].kind == HealthCheckKind::gue);
+	CHECK(s.health_checks[1].port == 19523);
+	CHECK(s.backends[0].backend.healthy);  // no "healthy": the checks decide
+	CHECK_FALSE(s.backends[1].backend.healthy);  // an explicit false stays
+
+	auto uri = glb_import(head + R"({"ip": "1.2.3.4", "state": "active",
+		"healthchecks": {"http": 8080, "http_uri": "/status"}}]}]})");
+	REQUIRE(uri.ok());
+	CHECK(uri->find("health_check: [{type: http, port: 8080, path: \"/status\"}]") != std::string::npos);
+
+	auto fou = glb_import(head + R"({"ip": "1.2.3.4", "state": "active", "healthchecks": {"fou": 19523}}]}]})");
+	CHECK(fou.error().message == "GLB forwarding table: tables[0].backends[0].healthchecks.fou: GLB's legacy FOU (GRE) check is not supported; use \"gue\"");
+	auto differ = glb_import(head + R"({"ip": "1.2.3.4", "state": "active", "healthchecks": {"gue": 19523}},
+		{"ip": "1.2.3.5", "state": "active", "healthchecks": {"gue": 6080}}]}]})");
+	CHECK(differ.error().message.find("tables[0].backends[1].healthchecks: differs from the first backend's") != std::string::npos);
+	auto mixed = glb_import(head + R"({"ip": "1.2.3.4", "state": "active", "healthchecks": {"gue": 19523}},
+		{"ip": "1.2.3.5", "state": "active", "healthy": true}]}]})");
+	CHECK(mixed.error().message.find("tables[0].backends: some backends have \"healthchecks\" and some do not") != std::string::npos);
+	auto bad = glb_import(head + R"({"ip": "1.2.3.4", "state": "active", "healthchecks": {"tcp": 22}}]}]})");
+	CHECK(bad.error().message.find("healthchecks.tcp: is not a glb-healthcheck check") != std::string::npos);
+}
+
 // Reads the binary back field by field, against GLB's struct layout.
 TEST_CASE("export writes GLB's format 2 layout and GLB's rows")
 {

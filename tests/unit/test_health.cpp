@@ -224,14 +224,18 @@ TEST_CASE("new targets keep the verdicts of unchanged checks; changed checks sta
 	CHECK(down_set(r, {down_target}) == DownSet{{"x", loopback}});
 }
 
-TEST_CASE("health_targets: every backend of a checked service; gue defaults to the GUE port")
+TEST_CASE("health_targets: every check against every backend; gue defaults to the GUE port")
 {
 	Config c;
 	c.director = DirectorConfig{};
 	c.director->gue_port = 6080;
 	ServiceConfig web;
 	web.name = "web";
-	web.health_check.kind = HealthCheckKind::gue;
+	HealthCheck gue, http;
+	gue.kind = HealthCheckKind::gue;
+	http.kind = HealthCheckKind::http;
+	http.port = 80;
+	web.health_checks = {gue, http};
 	for (const char *a : {"10.0.0.1", "10.0.0.2"})
 		web.backends.push_back({Backend{*IpAddress::parse(a)}, {}});
 	ServiceConfig quiet;
@@ -239,11 +243,21 @@ TEST_CASE("health_targets: every backend of a checked service; gue defaults to t
 	quiet.backends.push_back({Backend{*IpAddress::parse("10.0.0.3")}, {}});
 	c.services = {web, quiet};
 	std::vector<HealthTarget> t = health_targets(c);
-	REQUIRE(t.size() == 2);
+	REQUIRE(t.size() == 4);
 	CHECK(t[0].service == "web");
 	CHECK(t[0].address == IpAddress::parse("10.0.0.1")->v4_raw());
+	CHECK(t[0].check.kind == HealthCheckKind::gue);
 	CHECK(t[0].check.port == 6080);
 	CHECK(t[1].address == IpAddress::parse("10.0.0.2")->v4_raw());
+	CHECK(t[2].check.kind == HealthCheckKind::http);
+	CHECK(t[2].check.port == 80);
+
+	// Either check failing takes the backend down.
+	std::vector<HealthReport> r(t.size());
+	for (size_t i = 0; i < t.size(); i++)
+		r[i].target = t[i];
+	r[3].healthy = false;  // http on 10.0.0.2
+	CHECK(down_set(r, t) == DownSet{{"web", IpAddress::parse("10.0.0.2")->v4_raw()}});
 }
 
 TEST_CASE("gue probe: GLB's header with no hops, an ICMP echo a proxy's kernel answers")
