@@ -9,7 +9,8 @@
 #  3. its MAC changes under traffic and a gratuitous ARP tells the director's kernel:
 #     the packets follow the new MAC within a bound and never go back to the old one;
 #  4. a proxy in another subnet, routed through 10.0.0.1: its frames carry the router's
-#     MAC, not the proxy's own (which is on the link too).
+#     MAC, not the proxy's own (which is on the link too);
+#  5. that route changes to another gateway: the frames follow it, with no reload.
 # Topology: see lib.sh, plus two hosts on the link: netns $NS_NEAR (p0, 10.0.0.50, the
 # proxy of service near, no address at first) and $NS_FAR (h0, 10.0.1.1, the proxy of
 # service far; the director reaches 10.0.1.0/24 via 10.0.0.1).
@@ -120,4 +121,18 @@ $PY "$LIB_DIR/traffic.py" describe --captured "$TMP/far.cap" >"$TMP/far.desc"
 check "routed proxy: frames to 10.0.1.1 with the router's MAC" "$N" \
 	"$(grep -c "^gue $C0_MAC 10.0.1.1\$" "$TMP/far.desc")"
 check "routed proxy: frames with the proxy's own MAC" 0 "$(grep -c "^gue $FAR_MAC " "$TMP/far.desc")"
+
+# 5. The route changes (10.0.1.0/24 now via 10.0.0.50): within a second (a route
+#    notification, or the once-a-second refresh) the director uses the new gateway's MAC,
+#    with no reload.
+ip -n "$NS_DIR" route replace 10.0.1.0/24 via 10.0.0.50
+sleep 1
+cut -f2 "$TMP/far.txt" | encap_ref "$TMP/director.yaml" "$NEAR_MAC2" >"$TMP/far2.ref"
+traffic send --frames "$TMP/far.txt" --capture "$TMP/far2.cap" --expect "$N" --timeout 5
+$PY "$LIB_DIR/traffic.py" check --frames "$TMP/far.txt" --ref "$TMP/far2.ref" \
+	--captured "$TMP/far2.cap" || ret=1
+$PY "$LIB_DIR/traffic.py" describe --captured "$TMP/far2.cap" >"$TMP/far2.desc"
+check "route change: frames to 10.0.1.1 with the new gateway's MAC" "$N" \
+	"$(grep -c "^gue $NEAR_MAC2 10.0.1.1\$" "$TMP/far2.desc")"
+check "route change: frames still with the old gateway's MAC" 0 "$(grep -c "^gue $C0_MAC 10.0.1.1" "$TMP/far2.desc")"
 finish
