@@ -111,13 +111,19 @@ $PY "$LIB_DIR/traffic.py" switch-check --frames "$TMP/switch.txt" \
 	--since "$since" --within "$WITHIN" || ret=1
 check "MAC change: no_neighbour drops" 0 $(( $(no_neighbour) - before ))
 
-# 4. A proxy behind a router: the router's MAC (c0), not the proxy's own (h0).
+# far_frames_via TAG MAC: N frames to the far proxy come out byte for byte as the reference
+# encoder makes them with next-hop MAC; the capture's summary goes to $TMP/TAG.desc.
 traffic build "many$N" --vip 192.0.2.20 >"$TMP/far.txt"
-cut -f2 "$TMP/far.txt" | encap_ref "$TMP/director.yaml" "$C0_MAC" >"$TMP/far.ref"
-traffic send --frames "$TMP/far.txt" --capture "$TMP/far.cap" --expect "$N" --timeout 5
-$PY "$LIB_DIR/traffic.py" check --frames "$TMP/far.txt" --ref "$TMP/far.ref" \
-	--captured "$TMP/far.cap" || ret=1
-$PY "$LIB_DIR/traffic.py" describe --captured "$TMP/far.cap" >"$TMP/far.desc"
+far_frames_via() {
+	cut -f2 "$TMP/far.txt" | encap_ref "$TMP/director.yaml" "$2" >"$TMP/$1.ref"
+	traffic send --frames "$TMP/far.txt" --capture "$TMP/$1.cap" --expect "$N" --timeout 5
+	$PY "$LIB_DIR/traffic.py" check --frames "$TMP/far.txt" --ref "$TMP/$1.ref" \
+		--captured "$TMP/$1.cap" || ret=1
+	$PY "$LIB_DIR/traffic.py" describe --captured "$TMP/$1.cap" >"$TMP/$1.desc"
+}
+
+# 4. A proxy behind a router: the router's MAC (c0), not the proxy's own (h0).
+far_frames_via far "$C0_MAC"
 check "routed proxy: frames to 10.0.1.1 with the router's MAC" "$N" \
 	"$(grep -c "^gue $C0_MAC 10.0.1.1\$" "$TMP/far.desc")"
 check "routed proxy: frames with the proxy's own MAC" 0 "$(grep -c "^gue $FAR_MAC " "$TMP/far.desc")"
@@ -127,11 +133,7 @@ check "routed proxy: frames with the proxy's own MAC" 0 "$(grep -c "^gue $FAR_MA
 #    with no reload.
 ip -n "$NS_DIR" route replace 10.0.1.0/24 via 10.0.0.50
 sleep 1
-cut -f2 "$TMP/far.txt" | encap_ref "$TMP/director.yaml" "$NEAR_MAC2" >"$TMP/far2.ref"
-traffic send --frames "$TMP/far.txt" --capture "$TMP/far2.cap" --expect "$N" --timeout 5
-$PY "$LIB_DIR/traffic.py" check --frames "$TMP/far.txt" --ref "$TMP/far2.ref" \
-	--captured "$TMP/far2.cap" || ret=1
-$PY "$LIB_DIR/traffic.py" describe --captured "$TMP/far2.cap" >"$TMP/far2.desc"
+far_frames_via far2 "$NEAR_MAC2"
 check "route change: frames to 10.0.1.1 with the new gateway's MAC" "$N" \
 	"$(grep -c "^gue $NEAR_MAC2 10.0.1.1\$" "$TMP/far2.desc")"
 check "route change: frames still with the old gateway's MAC" 0 "$(grep -c "^gue $C0_MAC 10.0.1.1" "$TMP/far2.desc")"

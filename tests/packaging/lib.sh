@@ -224,6 +224,16 @@ apt_in_root() {
 	fi
 }
 
+# root_with_debs: the packages built (or cached), a fresh root from the base, an empty
+# apt log for this test, and the packages in the root as /tmp/debs/PACKAGE.deb.
+root_with_debs() {
+	ensure_debs
+	ensure_base
+	new_root
+	: >"$cache/$test_name.apt.log"
+	copy_debs_into_root
+}
+
 # copy_debs_into_root: the three packages (not the -dbgsym ones) as
 # /tmp/debs/PACKAGE.deb in the root.
 copy_debs_into_root() {

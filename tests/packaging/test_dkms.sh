@@ -13,11 +13,7 @@ need_cmd debootstrap dpkg-buildpackage chroot flock
 [ "$(dpkg --print-architecture)" = amd64 ] || skip "linux-headers-amd64 is for amd64 hosts"
 t_start=$(date +%s)
 
-ensure_debs
-ensure_base
-new_root
-: >"$cache/$test_name.apt.log"
-copy_debs_into_root
+root_with_debs
 
 t0=$(date +%s)
 apt_in_root install --no-install-recommends linux-headers-amd64

@@ -13,11 +13,7 @@ need_root
 need_cmd debootstrap dpkg-buildpackage chroot flock
 t_start=$(date +%s)
 
-ensure_debs
-ensure_base
-new_root
-: >"$cache/$test_name.apt.log"
-copy_debs_into_root
+root_with_debs
 # systemd-analyze verify runs man(1) for Documentation=man: lines; the base has no man-db.
 apt_in_root install --no-install-recommends man-db
 

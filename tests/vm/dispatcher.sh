@@ -51,16 +51,6 @@ fi
 t0=$(date +%s)
 say() { printf '[%4ds] %s\n' $(($(date +%s) - t0)) "$*"; }
 
-# until_s SECONDS COMMAND...: bounded in time (a poll forks curl; slow under TCG).
-until_s() {
-	local end=$(($(date +%s) + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$end" ] && return 1
-		sleep 0.5
-	done
-}
-
 mkdir -p "$W"
 ip netns add "${TOPO_NS_PREFIX}cli"
 ip netns add "${TOPO_NS_PREFIX}dir"
@@ -127,7 +117,7 @@ stop_director() {
 	local rc=0
 	DEXIT=""
 	kill -TERM "$DPID"
-	if ! until_s 60 sh -c "! kill -0 $DPID"; then
+	if ! lab_wait_s 60 sh -c "! kill -0 $DPID"; then
 		kill -KILL "$DPID"
 		DEXIT=124
 	fi

@@ -274,6 +274,17 @@ lab_wait() {
 	done
 }
 
+# Bounded in time, not in polls: lab_wait_s SECONDS COMMAND... (polls every 0.5 s; for
+# commands that fork ip/ss/curl, which take a good part of a second under TCG).
+lab_wait_s() {
+	local end=$(($(date +%s) + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.5
+	done
+}
+
 lab_dmesg_clean() {
 	! dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|refcount_t' >/dev/null
 }

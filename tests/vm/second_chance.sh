@@ -140,7 +140,7 @@ start_director() {
 	ip netns exec "$TOPO_NS_PREFIX$d" "$DIRECTOR" -c "$W/$d.yaml" --foreground \
 		--control-socket "/run/$d.sock" >>"$W/$d.log" 2>&1 &
 	DPID[$d]=$!
-	if ! sc_wait 90 director_ready "$d"; then
+	if ! lab_wait_s 90 director_ready "$d"; then
 		lab_fail "$d did not come up within 60 s; its log:"
 		cat "$W/$d.log"
 		return 1
@@ -160,17 +160,6 @@ set_config() {
 	done
 	[ "$rc" = 0 ] && CUR_GEN=$gen
 	return $rc
-}
-
-# sc_wait SECONDS COMMAND...: bounded in time (lab_wait counts polls; a poll
-# that forks ip/ss takes a good part of a second under TCG).
-sc_wait() {
-	local end=$(($(date +%s) + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$end" ] && return 1
-		sleep 0.5
-	done
 }
 
 p3_streams_ended() {
@@ -238,7 +227,7 @@ run_scenario() {
 	CUR_GEN=0
 	# every proxy listens before the first SYN
 	for i in 1 2 3 4; do
-		sc_wait 60 sh -c "ip netns exec tndp$i ss -Htln '( sport = :$PORT )' | grep -q ." ||
+		lab_wait_s 60 sh -c "ip netns exec tndp$i ss -Htln '( sport = :$PORT )' | grep -q ." ||
 			{ lab_fail "p$i: server not listening"; return 1; }
 	done
 	say "directors and proxies up; $N streams, 64 B each way every ${PERIOD}s"
@@ -246,7 +235,7 @@ run_scenario() {
 	topo_exec cli "$LAB_PY" "$SC_PY" client "$VIP" "$PORT" "$N" "$W/ctl" "$W/result.json" \
 		--period "$PERIOD" --deadline 420 >"$W/client.log" 2>&1 &
 	local client=$!
-	sc_wait 150 test -e "$W/ctl/connected" || { lab_fail "client did not connect"; cat "$W/client.log"; return 1; }
+	lab_wait_s 150 test -e "$W/ctl/connected" || { lab_fail "client did not connect"; cat "$W/client.log"; return 1; }
 	say "$(cat "$W/client.log")"
 	for i in 1 2 3; do
 		SPREAD[$mode]="${SPREAD[$mode]:-} p$i=$(proxy_ports "p$i" | wc -l)"
@@ -256,7 +245,7 @@ run_scenario() {
 
 	# GLB's gue check through each proxy's real decapsulation (fou, ipip, the module).
 	# (a backend starts healthy: wait for checks that passed, then look at the verdicts)
-	sc_wait 60 tunnel_checks_ran
+	lab_wait_s 60 tunnel_checks_ran
 	lab_check "$mode: gue checks through p1, p2, p4's decapsulation: healthy (dir1 + dir2)" 6 \
 		"$(($(healthy_count dir1 tunnel) + $(healthy_count dir2 tunnel)))"
 	lab_check "$mode: gue checks that passed, at least rise per proxy and director" 1 \
@@ -275,14 +264,14 @@ run_scenario() {
 	proxy_ports p3 >"$W/ctl/finish"
 	# Ended: p3 has no established socket left, or (plain ECMP: p3 never
 	# hears of the resets the others sent) the client has none of them open.
-	sc_wait 40 p3_streams_ended || say "p3's connections did not end within 40 s"
+	lab_wait_s 40 p3_streams_ended || say "p3's connections did not end within 40 s"
 	say "p3: $(established p3) established connections left"
 	set_config 4 || { say "retrying with --force"; for d in dir1 dir2; do
 		topo_exec "$d" "$DIRECTOR" --reload --force --control-socket "/run/$d.sock"; done; CUR_GEN=4; }
 	sleep 6
 	say "step 4: p1 fails its health check (its health endpoint stops; its streams go on)"
 	kill "${HEALTH_PID[p1]}"
-	sc_wait 30 p1_down_everywhere
+	lab_wait_s 30 p1_down_everywhere
 	lab_check "$mode: dir1's http check calls p1 down" 0 "$(backend_healthy dir1 web 10.0.0.11)"
 	lab_check "$mode: dir2's http check calls p1 down" 0 "$(backend_healthy dir2 web 10.0.0.11)"
 	config 5 >"$W/gen5.yaml"
@@ -304,7 +293,7 @@ run_scenario() {
 	topo_exec cli "$LAB_PY" "$SC_PY" client "$VIP" "$PORT" "$NEWCONNS" "$W/ctl2" "$W/result2.json" \
 		--period 1 --deadline 60 >"$W/client2.log" 2>&1 &
 	local client2=$!
-	sc_wait 60 test -e "$W/ctl2/connected"
+	lab_wait_s 60 test -e "$W/ctl2/connected"
 	sleep 4
 	touch "$W/ctl2/end"
 	wait "$client2"
