@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "health_probe.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "bytes.h"
-#include "gue.h"
 #include "health_wire.h"
 #include "ip_address.h"
 
