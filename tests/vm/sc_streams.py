@@ -13,7 +13,9 @@ client ADDR PORT N CTLDIR RESULT [--chunk B] [--period S] [--deadline S]
     one by one, when their local port is listed in CTLDIR/finish; then
     the client half-closes and waits for the server's EOF. Writes a JSON
     result: per connection port, bytes verified, outcome (ok, reset,
-    corrupt, timeout, connect_failed). Everything is bounded by the deadline.
+    corrupt, timeout, connect_failed) and when (t_open: connected, t_done:
+    outcome known; wall-clock seconds, null when never connected).
+    Everything is bounded by the deadline.
 """
 import errno
 import hashlib
@@ -91,6 +93,8 @@ class Stream:
         self.outcome = None
         self.next_send = 0.0
         self.t_connect = 0.0
+        self.t_open = None  # wall clock (time.time()): connected
+        self.t_done = None  # wall clock: outcome known
 
 
 def client(addr, port, n, ctldir, result, chunk=64, period=2.0, deadline=300.0,
@@ -123,6 +127,7 @@ def client(addr, port, n, ctldir, result, chunk=64, period=2.0, deadline=300.0,
                     s.sock.close()
                     continue
                 s.port = s.sock.getsockname()[1]
+                s.t_open = time.time()
                 s.state = "streaming"
                 s.next_send = time.monotonic() + period * (s.cid % 20) / 20.0
                 sel.register(s.sock, selectors.EVENT_READ, s)
@@ -146,6 +151,7 @@ def client(addr, port, n, ctldir, result, chunk=64, period=2.0, deadline=300.0,
 
     def fail(s, why):
         s.outcome = why
+        s.t_done = time.time()
         s.state = "done"
         try:
             sel.unregister(s.sock)
@@ -194,6 +200,7 @@ def client(addr, port, n, ctldir, result, chunk=64, period=2.0, deadline=300.0,
                     s.outcome = "ok"
                 else:
                     s.outcome = "eof_early"
+                s.t_done = time.time()
                 s.state = "done"
                 sel.unregister(s.sock)
                 s.sock.close()
@@ -206,9 +213,11 @@ def client(addr, port, n, ctldir, result, chunk=64, period=2.0, deadline=300.0,
     for s in streams:
         if s.state != "done":
             s.outcome = "timeout"
+            s.t_done = time.time()
             s.sock.close()
     res = {"conns": [{"cid": s.cid, "port": s.port, "sent": s.sent,
-                      "verified": s.verified, "outcome": s.outcome} for s in streams]}
+                      "verified": s.verified, "outcome": s.outcome,
+                      "t_open": s.t_open, "t_done": s.t_done} for s in streams]}
     with open(result, "w") as f:
         json.dump(res, f)
     ok = sum(1 for s in streams if s.outcome == "ok")

@@ -53,6 +53,11 @@ lab_insmod_tandem || exit 1
 t0=$(date +%s)
 ts() { printf '[%4ds]' $(($(date +%s) - t0)); }
 say() { echo "$(ts) $*"; }
+# event TEXT: say it, and note its wall-clock time for the picture (tests/lab/second_chance_plot.py).
+event() {
+	say "$*"
+	echo "$(date +%s.%N) $*" >>"$W/events"
+}
 
 # config GEN: the directors' config of step GEN.
 #   0 p1 p2 p3 | 1 +p4 filling | 2 p4 active | 3 p3 draining | 4 p3 removed
@@ -252,15 +257,15 @@ run_scenario() {
 		"$(tunnel_checks_ran && echo 1 || echo 0)"
 	say "$mode: gue checks passed $(tunnel_checks_ok dir1) + $(tunnel_checks_ok dir2), failed $(metric dir1 tandem_director_health_checks_total 'service="tunnel"' 'result="failed"') + $(metric dir2 tandem_director_health_checks_total 'service="tunnel"' 'result="failed"')"
 
-	say "step 1: add p4 (filling, then active)"
+	event "step 1: add p4 (filling, then active)"
 	set_config 1
 	sleep 6
 	set_config 2
 	sleep 8
-	say "step 2: drain p3"
+	event "step 2: drain p3"
 	set_config 3
 	sleep 8
-	say "step 3: remove p3 once its connections ended"
+	event "step 3: remove p3 once its connections ended"
 	proxy_ports p3 >"$W/ctl/finish"
 	# Ended: p3 has no established socket left, or (plain ECMP: p3 never
 	# hears of the resets the others sent) the client has none of them open.
@@ -269,7 +274,7 @@ run_scenario() {
 	set_config 4 || { say "retrying with --force"; for d in dir1 dir2; do
 		topo_exec "$d" "$DIRECTOR" --reload --force --control-socket "/run/$d.sock"; done; CUR_GEN=4; }
 	sleep 6
-	say "step 4: p1 fails its health check (its health endpoint stops; its streams go on)"
+	event "step 4: p1 fails its health check (its health endpoint stops; its streams go on)"
 	kill "${HEALTH_PID[p1]}"
 	lab_wait_s 30 p1_down_everywhere
 	lab_check "$mode: dir1's http check calls p1 down" 0 "$(backend_healthy dir1 web 10.0.0.11)"
@@ -277,7 +282,7 @@ run_scenario() {
 	config 5 >"$W/gen5.yaml"
 	CUR_GEN=5
 	sleep 8
-	say "step 5: restart dir2"
+	event "step 5: restart dir2"
 	kill -TERM "${DPID[dir2]}"
 	wait "${DPID[dir2]}"
 	local drc=$?
@@ -285,7 +290,7 @@ run_scenario() {
 	lab_check "$mode: dir2 exits cleanly on SIGTERM" 0 "$drc"
 	start_director dir2 || return 1
 	sleep 6
-	say "step 6: remove dir1 from the router's ECMP set"
+	event "step 6: remove dir1 from the router's ECMP set"
 	topo_exec rtr ip route replace "$VIP/32" via 10.0.0.3
 	sleep 8
 
@@ -367,6 +372,7 @@ print(good, total)
 	wait 2>/dev/null
 	SRV_PIDS=""
 	cp "$W/result.json" "$VM_OUT/result-$mode.json" 2>/dev/null
+	cp "$W/events" "$VM_OUT/events-$mode.txt" 2>/dev/null
 	cp "$W/dir1.log" "$VM_OUT/dir1-$mode.log" 2>/dev/null
 	return 0
 }
