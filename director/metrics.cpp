@@ -52,6 +52,30 @@ const char *classifier_action(unsigned c)
 
 }  // namespace
 
+const char *to_string(KickError e)
+{
+	switch (e) {
+	case KickError::eagain: return "EAGAIN";
+	case KickError::ebusy: return "EBUSY";
+	case KickError::enobufs: return "ENOBUFS";
+	case KickError::enetdown: return "ENETDOWN";
+	case KickError::other:
+	case KickError::count_: break;
+	}
+	return "other";
+}
+
+const char *to_string(WorkerSleep s)
+{
+	switch (s) {
+	case WorkerSleep::idle: return "idle";
+	case WorkerSleep::tx_wait: return "tx_wait";
+	case WorkerSleep::link_down: return "link_down";
+	case WorkerSleep::count_: break;
+	}
+	return "unknown";
+}
+
 uint32_t MetricSlots::service(const std::string &name)
 {
 	std::lock_guard lock(mu_);
@@ -117,11 +141,15 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 	auto passed = family("tandem_director_passed_packets_total", "Frames the classifier left to the kernel (XDP_PASS)", T::Counter);
 	auto xdp = family("tandem_director_xdp_packets_total", "Classifier decisions, by action", T::Counter);
 	auto ring_full = family("tandem_director_ring_full_events_total", "Frames that met a full ring", T::Counter);
-	auto fill_empty = family("tandem_director_fill_ring_empty_total", "Kernel found the fill ring empty (rx_fill_ring_empty_descs), and times the worker had fewer free frames than fill slots", T::Counter);
+	auto fill_empty = family("tandem_director_fill_ring_empty_total", "Times the kernel found the fill ring empty (rx_fill_ring_empty_descs)", T::Counter);
 	auto xsk_drop = family("tandem_director_xsk_rx_dropped_total", "Frames the kernel dropped on the socket (rx_dropped)", T::Counter);
 	auto invalid = family("tandem_director_xsk_invalid_descriptors_total", "Invalid descriptors, by ring", T::Counter);
 	auto kicks = family("tandem_director_tx_kicks_total", "sendto() calls that woke the TX path", T::Counter);
-	auto mode = family("tandem_director_mode_info", "XDP attach mode and AF_XDP bind mode in use (value 1)", T::Gauge);
+	auto kick_errors = family("tandem_director_tx_kick_errors_total", "TX kicks (sendto) that failed, by errno", T::Counter);
+	auto fill_wakeups = family("tandem_director_fill_wakeups_total", "Wakeups the fill ring asked for (need_wakeup)", T::Counter);
+	auto sleeps = family("tandem_director_worker_sleeps_total", "Times the worker slept instead of spinning, by reason", T::Counter);
+	auto batches = family("tandem_director_rx_batches_total", "RX batches the worker processed", T::Counter);
+	auto mode = family("tandem_director_mode_info", "XDP attach mode, AF_XDP bind mode and UMEM pages in use (value 1)", T::Gauge);
 	auto svc = family("tandem_director_service_packets_total", "Frames forwarded, per service", T::Counter);
 	auto be = family("tandem_director_backend_first_hop_packets_total", "Frames sent with this backend as first hop", T::Counter);
 	auto gen = family("tandem_director_config_generation", "Generation of the configuration in force (1 = at start)", T::Gauge);
@@ -149,10 +177,15 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 		add(encb, l, c.encap_bytes.get());
 		add(tx, l, c.tx_packets.get());
 		add(kicks, l, c.tx_kicks.get());
+		for (size_t e = 0; e < kick_error_count; e++)
+			add(kick_errors, {l[0], {"errno", to_string(static_cast<KickError>(e))}}, c.kick_errors[e].get());
+		add(fill_wakeups, l, c.fill_wakeups.get());
+		for (size_t w = 0; w < worker_sleep_count; w++)
+			add(sleeps, {l[0], {"reason", to_string(static_cast<WorkerSleep>(w))}}, c.sleeps[w].get());
+		add(batches, l, c.batches.get());
 		for (size_t v = 1; v < verdict_count; v++)
 			add(dropped, {l[0], {"reason", std::string(to_string(static_cast<Verdict>(v)))}},
 			    c.dropped[v].get());
-		add(dropped, {l[0], {"reason", "tx_ring_full"}}, c.tx_ring_full.get());
 		std::array<uint64_t, 6> xs = q.xsk_stats ? q.xsk_stats() : std::array<uint64_t, 6>{};
 		add(xsk_drop, l, xs[0]);
 		add(invalid, {l[0], {"ring", "rx"}}, xs[1]);
@@ -160,7 +193,6 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 		add(ring_full, {l[0], {"ring", "rx"}}, xs[3]);
 		add(ring_full, {l[0], {"ring", "tx"}}, c.tx_ring_full.get());
 		add(fill_empty, {l[0], {"source", "kernel"}}, xs[4]);
-		add(fill_empty, {l[0], {"source", "worker"}}, c.fill_ring_short.get());
 		if (q.queue < cls.size()) {
 			const auto &k = cls[q.queue];
 			for (unsigned a = 0; a < TANDEM_CLS_COUNT; a++)
@@ -170,7 +202,7 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 		}
 		add(mode, {l[0], {"xdp_mode", st.xdp_mode}, {"attach", st.attach_mode},
 			   {"bind_mode", q.zero_copy ? "zerocopy" : "copy"},
-			   {"busy_poll", q.busy_poll ? "on" : "off"}},
+			   {"busy_poll", q.busy_poll ? "on" : "off"}, {"umem_pages", q.umem_pages}},
 		    1);
 		for (uint32_t s = 0; s < max_service_slots; s++)
 			service_totals[s] += static_cast<double>(c.service_packets[s].get());
@@ -199,8 +231,8 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 	}
 
 	return {rx, rxb, matched, enc, encb, tx, dropped, passed, xdp, ring_full, fill_empty,
-		xsk_drop, invalid, kicks, mode, svc, be, gen, last, last_time, reloads, unresolved,
-		healthy, checks};
+		xsk_drop, invalid, kicks, kick_errors, fill_wakeups, sleeps, batches, mode, svc, be,
+		gen, last, last_time, reloads, unresolved, healthy, checks};
 }
 
 Result<std::unique_ptr<Metrics>> Metrics::start(const std::string &address,

@@ -43,8 +43,16 @@ private:
 inline constexpr uint32_t max_service_slots = 1024;
 inline constexpr uint32_t max_backend_slots = 16384;
 
-// Reasons a worker drops a frame beyond the core's verdicts.
-enum class WorkerDrop : uint8_t { tx_ring_full, count_ };
+// How a TX kick (sendto) failed: EAGAIN (the kernel sent a batch and has more, or the
+// device was busy), EBUSY (the device dropped a frame), ENOBUFS, ENETDOWN (link down).
+enum class KickError : uint8_t { eagain, ebusy, enobufs, enetdown, other, count_ };
+inline constexpr size_t kick_error_count = static_cast<size_t>(KickError::count_);
+const char *to_string(KickError e);
+
+// Why a worker slept: nothing to do, TX waiting on the kernel, or the link is down.
+enum class WorkerSleep : uint8_t { idle, tx_wait, link_down, count_ };
+inline constexpr size_t worker_sleep_count = static_cast<size_t>(WorkerSleep::count_);
+const char *to_string(WorkerSleep s);
 
 struct alignas(64) QueueCounters {
 	Counter rx_packets;
@@ -53,10 +61,13 @@ struct alignas(64) QueueCounters {
 	Counter encap_packets;
 	Counter encap_bytes;
 	Counter tx_packets;  // completed by the kernel
+	// Batches that met a full TX ring: their frames waited in the backlog (none dropped).
 	Counter tx_ring_full;
-	Counter fill_ring_short;  // the fill ring wanted frames the worker did not have
+	Counter fill_wakeups;     // the fill ring asked for a wakeup (need_wakeup) and got one
 	Counter tx_kicks;
 	Counter batches;
+	std::array<Counter, kick_error_count> kick_errors{};
+	std::array<Counter, worker_sleep_count> sleeps{};
 	std::array<Counter, verdict_count> dropped{};  // [ok] unused
 	alignas(64) std::array<Counter, max_service_slots> service_packets{};
 	std::array<Counter, max_backend_slots> backend_packets{};
@@ -86,6 +97,7 @@ struct QueueView {
 	std::function<std::array<uint64_t, 6>()> xsk_stats;  // see XskStats, in field order
 	bool zero_copy = false;
 	bool busy_poll = false;
+	std::string umem_pages;  // "hugetlb", "thp" or "4k"
 };
 
 struct DaemonStatus {

@@ -41,12 +41,11 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerParams &p, SnapshotHo
 
 Worker::Worker(const WorkerParams &p, SnapshotHolder &s, Umem umem, XskSocket socket)
 	: p_(p), snapshots_(s), umem_(std::move(umem)), socket_(std::move(socket)),
-	  counters_(std::make_unique<QueueCounters>())
+	  counters_(std::make_unique<QueueCounters>()),
+	  rings_(RingSet{umem_.fill(), umem_.comp(), socket_.rx(), socket_.tx()}, umem_.frame_count(),
+		 umem_.frame_size())
 {
-	free_.reserve(umem_.frame_count());
-	for (uint32_t i = umem_.frame_count(); i > 0; i--)
-		free_.push_back(uint64_t{i - 1} * umem_.frame_size());
-	fill(umem_.fill_size());
+	rings_.refill();
 }
 
 Worker::~Worker()
@@ -58,6 +57,9 @@ Worker::~Worker()
 Result<void> Worker::start()
 {
 	thread_ = std::thread([this] { run(); });
+	// "tandem-q3": the queue's worker, as top -H and the tests see it.
+	const std::string name = "tandem-q" + std::to_string(p_.queue);
+	pthread_setname_np(thread_.native_handle(), name.substr(0, 15).c_str());
 	if (p_.core >= 0) {
 		cpu_set_t set;
 		CPU_ZERO(&set);
@@ -78,161 +80,196 @@ void Worker::join()
 		thread_.join();
 }
 
-void Worker::fill(uint32_t want) noexcept
+void Worker::reap() noexcept
 {
-	xsk_ring_prod &fq = umem_.fill();
-	uint32_t n = std::min<uint32_t>(want, xsk_prod_nb_free(&fq, want));
-	if (n > free_.size()) {
-		counters_->fill_ring_short.inc();
-		n = static_cast<uint32_t>(free_.size());
-	}
-	if (n == 0)
-		return;
-	uint32_t idx;
-	n = xsk_ring_prod__reserve(&fq, n, &idx);
-	for (uint32_t i = 0; i < n; i++) {
-		*xsk_ring_prod__fill_addr(&fq, idx + i) = free_.back();
-		free_.pop_back();
-	}
-	xsk_ring_prod__submit(&fq, n);
+	counters_->tx_packets.add(rings_.reap_completions());
 }
 
-void Worker::complete() noexcept
+// Free frames into the fill ring; when the kernel asks for a wakeup to see them
+// (need_wakeup, zero-copy drivers), give it one, as recvfrom() does.
+void Worker::refill() noexcept
 {
-	if (outstanding_tx_ == 0)
-		return;
-	xsk_ring_cons &cq = umem_.comp();
-	uint32_t idx;
-	uint32_t n = xsk_ring_cons__peek(&cq, umem_.frame_count(), &idx);
-	if (n == 0)
-		return;
-	for (uint32_t i = 0; i < n; i++)
-		free_.push_back(*xsk_ring_cons__comp_addr(&cq, idx + i));
-	xsk_ring_cons__release(&cq, n);
-	outstanding_tx_ -= n;
-	counters_->tx_packets.add(n);
+	rings_.refill();
+	if (xsk_ring_prod__needs_wakeup(&umem_.fill())) {
+		counters_->fill_wakeups.inc();
+		recvfrom(socket_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+	}
 }
 
-void Worker::kick() noexcept
+// The backlog into the TX ring, and the kernel told. When the ring was full, the kick
+// (copy mode) or the driver (zero-copy) makes room; one more try takes what fits then.
+void Worker::send() noexcept
+{
+	rings_.flush_tx();
+	kick();
+	if (rings_.backlog() != 0) {
+		reap();
+		rings_.flush_tx();
+		kick();
+	}
+}
+
+// One sendto(): 0, or the errno, counted.
+int Worker::sendto_kick() noexcept
+{
+	counters_->tx_kicks.inc();
+	if (sendto(socket_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0)
+		return 0;
+	const int err = errno;
+	KickError e = KickError::other;
+	switch (err) {
+	case EAGAIN: e = KickError::eagain; break;
+	case EBUSY: e = KickError::ebusy; break;
+	case ENOBUFS: e = KickError::enobufs; break;
+	case ENETDOWN: e = KickError::enetdown; break;
+	}
+	counters_->kick_errors[static_cast<size_t>(e)].inc();
+	return err;
+}
+
+// Tells the kernel about TX descriptors. Returns whether the kernel took any.
+// Zero-copy: the driver's NAPI loop sends; wake it when it asks (or always when busy
+// polling, where the application drives NAPI). Copy mode sends only inside sendto(), at
+// most 32 frames a call, answering EAGAIN while more are queued (EBUSY: the device
+// dropped one): kick while the kernel keeps taking descriptors, reaping completions in
+// between (a full completion ring stops it), until the ring is empty or the kernel
+// takes nothing; bounded by the calls an empty ring of this size needs.
+bool Worker::kick() noexcept
 {
 	xsk_ring_prod &tx = socket_.tx();
 	if (socket_.zero_copy()) {
-		// The driver's NAPI loop sends; wake it only when it asks.
-		if (xsk_ring_prod__needs_wakeup(&tx)) {
-			counters_->tx_kicks.inc();
-			sendto(socket_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0);
-		}
+		if (socket_.busy_poll() || xsk_ring_prod__needs_wakeup(&tx))
+			link_down_ = sendto_kick() == ENETDOWN;
+		return true;
+	}
+	const uint32_t before = rings_.tx_unconsumed();
+	uint32_t left = before;
+	for (uint32_t i = 0; left != 0 && i <= p_.ring_size / 32 + 1; i++) {
+		const int err = sendto_kick();
+		link_down_ = err == ENETDOWN;
+		if (link_down_)
+			break;
+		reap();
+		const uint32_t now = rings_.tx_unconsumed();
+		if (now == left)
+			break;
+		left = now;
+	}
+	return left != before;
+}
+
+// Going to sleep holding no snapshot pointer: offline, so a reload never waits on us.
+void Worker::sleep(WorkerSleep why, int timeout_ms) noexcept
+{
+	counters_->sleeps[static_cast<size_t>(why)].inc();
+	Qsbr &qsbr = snapshots_.qsbr();
+	qsbr.offline(p_.index);
+	pollfd pfd{socket_.fd(), POLLIN, 0};
+	poll(&pfd, 1, timeout_ms);
+	qsbr.online(p_.index);
+}
+
+// Nothing on RX. Copy mode with descriptors the kernel has not taken: kick; when that
+// makes no progress (the device is busy, the link is down) sleep briefly rather than
+// spin. Otherwise idle: busy polling drives NAPI with recvfrom(); else sleep until a
+// frame arrives (poll() on the socket also sends what copy mode still holds).
+void Worker::wait_for_work() noexcept
+{
+	if (!socket_.zero_copy() && rings_.tx_unconsumed() != 0) {
+		if (kick())
+			return;
+		if (link_down_)
+			sleep(WorkerSleep::link_down, 100);
+		else
+			sleep(WorkerSleep::tx_wait, 1);
 		return;
 	}
-	// Copy mode transmits only inside sendto(), at most the kernel's TX batch (32 frames)
-	// per call: kick until the kernel has taken every descriptor submitted, so the TX
-	// ring never backs up. Bounded per batch; EAGAIN, EBUSY, ENOBUFS and ENETDOWN mean
-	// "try again next batch".
-	for (int i = 0; i < 8 && xsk_prod_nb_free(&tx, p_.ring_size) < p_.ring_size; i++) {
-		counters_->tx_kicks.inc();
-		if (sendto(socket_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0)
-			break;
+	if (socket_.busy_poll()) {
+		recvfrom(socket_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+		return;
 	}
+	sleep(WorkerSleep::idle, 100);
+}
+
+void Worker::forward_batch(const Snapshot *snap, uint32_t n, uint32_t idx) noexcept
+{
+	QueueCounters &c = *counters_;
+	const uint32_t frame_size = umem_.frame_size();
+	uint8_t *const area = umem_.area();
+	MacAddress mac{};
+	auto mac_for = [&](uint32_t hop) -> const MacAddress * {
+		if (snap->gateway_mac)
+			return &*snap->gateway_mac;
+		return snap->neighbours.lookup(hop, mac) ? &mac : nullptr;
+	};
+	// Counted per batch, stored once at its end.
+	uint64_t rx_bytes = 0, encap_bytes = 0;
+	uint32_t matched = 0, encapsulated = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const xdp_desc *d = rings_.rx_desc(idx + i);
+		if (i + 1 < n)  // the next frame's headers, while this one is parsed
+			__builtin_prefetch(area + xsk_umem__extract_addr(rings_.rx_desc(idx + i + 1)->addr));
+		const uint64_t addr = xsk_umem__extract_addr(d->addr);
+		const uint64_t base = addr - addr % frame_size;
+		rx_bytes += d->len;
+		ForwardResult r;
+		if (snap == nullptr) {
+			r.verdict = Verdict::no_service;
+		} else {
+			r = forward_frame(snap->services, snap->encap, area + base, frame_size,
+					  static_cast<uint32_t>(addr - base), d->len, snap->max_frame, mac_for);
+			matched += r.service >= 0;
+		}
+		if (r.verdict != Verdict::ok) {
+			c.dropped[static_cast<size_t>(r.verdict)].inc();
+			rings_.recycle(base);
+			continue;
+		}
+		const auto s = static_cast<size_t>(r.service);
+		c.service_packets[snap->service_slot[s]].inc();
+		c.backend_packets[snap->backend_slot[snap->backend_slot_base[s] +
+						     static_cast<size_t>(r.first_backend)]]
+			.inc();
+		encapsulated++;
+		encap_bytes += r.length;
+		rings_.stage_tx(base + r.offset, r.length);
+	}
+	c.batches.inc();
+	c.rx_packets.add(n);
+	c.rx_bytes.add(rx_bytes);
+	c.matched.add(matched);
+	c.encap_packets.add(encapsulated);
+	c.encap_bytes.add(encap_bytes);
 }
 
 void Worker::run() noexcept
 {
 	Qsbr &qsbr = snapshots_.qsbr();
 	qsbr.online(p_.index);
-	xsk_ring_cons &rx = socket_.rx();
-	xsk_ring_prod &tx = socket_.tx();
-	QueueCounters &c = *counters_;
-	std::array<uint64_t, batch_size> tx_addr;
-	std::array<uint32_t, batch_size> tx_len;
-	const uint32_t frame_size = umem_.frame_size();
-	uint8_t *const area = umem_.area();
-
 	while (!stop_.load(std::memory_order_relaxed)) {
 		// No snapshot pointer is held here: a quiescent point.
 		qsbr.quiescent(p_.index);
-		complete();
-		fill(umem_.fill_size());
-
-		uint32_t idx_rx;
-		const uint32_t n = xsk_ring_cons__peek(&rx, batch_size, &idx_rx);
-		if (n == 0) {
-			if (outstanding_tx_ != 0) {
-				kick();
-				continue;
-			}
-			// Idle: let the writer proceed without us, then sleep until a frame comes.
-			qsbr.offline(p_.index);
-			if (socket_.busy_poll()) {
-				recvfrom(socket_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
-			} else {
-				pollfd pfd{socket_.fd(), POLLIN, 0};
-				poll(&pfd, 1, 100);
-			}
-			qsbr.online(p_.index);
+		reap();
+		refill();
+		if (rings_.backlog() != 0) {
+			// Back-pressure: the last batch goes out before a new one comes in.
+			send();
+			if (rings_.backlog() != 0)
+				sleep(link_down_ ? WorkerSleep::link_down : WorkerSleep::tx_wait,
+				      link_down_ ? 100 : 1);
 			continue;
 		}
-
-		const Snapshot *snap = snapshots_.current();
-		uint32_t ntx = 0;
-		MacAddress mac{};
-		auto mac_for = [&](uint32_t hop) -> const MacAddress * {
-			if (snap->gateway_mac)
-				return &*snap->gateway_mac;
-			return snap->neighbours.lookup(hop, mac) ? &mac : nullptr;
-		};
-		for (uint32_t i = 0; i < n; i++) {
-			const xdp_desc *d = xsk_ring_cons__rx_desc(&rx, idx_rx + i);
-			const uint64_t addr = xsk_umem__extract_addr(d->addr);
-			const uint64_t base = addr - addr % frame_size;
-			c.rx_packets.inc();
-			c.rx_bytes.add(d->len);
-			ForwardResult r;
-			if (snap == nullptr) {
-				r.verdict = Verdict::no_service;
-			} else {
-				r = forward_frame(snap->services, snap->encap, area + base, frame_size,
-						  static_cast<uint32_t>(addr - base), d->len,
-						  snap->max_frame, mac_for);
-				if (r.service >= 0)
-					c.matched.inc();
-			}
-			if (r.verdict != Verdict::ok) {
-				c.dropped[static_cast<size_t>(r.verdict)].inc();
-				free_.push_back(base);
-				continue;
-			}
-			const auto s = static_cast<size_t>(r.service);
-			c.service_packets[snap->service_slot[s]].inc();
-			c.backend_packets[snap->backend_slot[snap->backend_slot_base[s] +
-							     static_cast<size_t>(r.first_backend)]]
-				.inc();
-			c.encap_packets.inc();
-			c.encap_bytes.add(r.length);
-			tx_addr[ntx] = base + r.offset;
-			tx_len[ntx] = r.length;
-			ntx++;
+		uint32_t idx = 0;
+		const uint32_t n = rings_.peek_rx(batch_size, idx);
+		if (n == 0) {
+			wait_for_work();
+			continue;
 		}
-		xsk_ring_cons__release(&rx, n);
-
-		uint32_t idx_tx = 0;
-		uint32_t got = ntx == 0 ? 0 : xsk_ring_prod__reserve(&tx, ntx, &idx_tx);
-		for (uint32_t i = 0; i < got; i++) {
-			xdp_desc *d = xsk_ring_prod__tx_desc(&tx, idx_tx + i);
-			d->addr = tx_addr[i];
-			d->len = tx_len[i];
-			d->options = 0;
-		}
-		// TX ring full: the frames that did not fit go back to the free list (and so to
-		// the fill ring), counted; none is lost to the UMEM.
-		for (uint32_t i = got; i < ntx; i++) {
-			free_.push_back(tx_addr[i] - tx_addr[i] % frame_size);
-			c.tx_ring_full.inc();
-		}
-		if (got != 0) {
-			xsk_ring_prod__submit(&tx, got);
-			outstanding_tx_ += got;
-			kick();
-		}
+		forward_batch(snapshots_.current(), n, idx);
+		rings_.release_rx(n);
+		send();
+		if (rings_.backlog() != 0)
+			counters_->tx_ring_full.inc();
 	}
 	qsbr.offline(p_.index);
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // One worker: one queue, one UMEM, one AF_XDP socket, one thread pinned to one core.
-// Its loop: recycle completions into the fill ring, take an RX batch, run
-// tandem::forward_frame() on each frame in place, send the batch, report a quiescent
-// state. No allocation, no lock, no virtual call, and no system call per packet.
+// Its loop: reap completions and refill the fill ring (FrameRings), take an RX batch,
+// run tandem::forward_frame() on each frame in place, send the batch, report a quiescent
+// state. A batch that does not fit in the TX ring waits for room (back-pressure: no new
+// RX meanwhile) instead of being dropped. No allocation, no lock, no virtual call, and
+// no system call per packet; a worker with nothing it can do sleeps in poll().
 #pragma once
 
 #include <atomic>
@@ -11,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "frame_rings.h"
 #include "metrics.h"
 #include "result.h"
 #include "snapshot.h"
@@ -18,8 +21,6 @@
 #include "xsk_socket.h"
 
 namespace tandem::director {
-
-inline constexpr uint32_t batch_size = 64;
 
 struct WorkerParams {
 	unsigned index = 0;  // QSBR reader index
@@ -44,13 +45,21 @@ public:
 	XskSocket &socket() { return socket_; }
 	const QueueCounters &counters() const { return *counters_; }
 	uint32_t queue() const { return p_.queue; }
+	UmemPages umem_pages() const { return umem_.pages(); }
 
 private:
 	Worker(const WorkerParams &p, SnapshotHolder &s, Umem umem, XskSocket socket);
 	void run() noexcept;
-	void fill(uint32_t want) noexcept;
-	void complete() noexcept;
-	void kick() noexcept;
+	// Ring mechanics with their system calls.
+	void reap() noexcept;
+	void refill() noexcept;
+	void send() noexcept;
+	bool kick() noexcept;
+	int sendto_kick() noexcept;
+	void wait_for_work() noexcept;
+	void sleep(WorkerSleep why, int timeout_ms) noexcept;
+	// The data path proper: forward one RX batch into the TX backlog, count it.
+	void forward_batch(const Snapshot *snap, uint32_t n, uint32_t idx) noexcept;
 
 	WorkerParams p_;
 	SnapshotHolder &snapshots_;
@@ -59,8 +68,8 @@ private:
 	Umem umem_;
 	XskSocket socket_;
 	std::unique_ptr<QueueCounters> counters_;
-	std::vector<uint64_t> free_;  // frames in no ring; capacity = every frame, never grows
-	uint32_t outstanding_tx_ = 0;
+	FrameRings rings_;
+	bool link_down_ = false;  // the last kick said ENETDOWN
 	std::atomic<bool> stop_{false};
 	std::thread thread_;
 };
