@@ -51,6 +51,8 @@ Qsbr::Qsbr(unsigned readers) : slots_(std::make_unique<Slot[]>(readers)), reader
 void Qsbr::synchronize()
 {
 	const uint64_t target = token_.fetch_add(1, std::memory_order_seq_cst) + 1;
+	// The pointer published before any slot is read; pairs with online()'s fence.
+	std::atomic_thread_fence(std::memory_order_seq_cst);
 	for (unsigned r = 0; r < readers_; r++) {
 		for (;;) {
 			uint64_t t = slots_[r].token.load(std::memory_order_acquire);

@@ -73,14 +73,17 @@ struct Snapshot {
 	std::vector<uint32_t> backend_slot;
 };
 
-// Quiescent-state-based reclamation for a fixed set of readers (the workers).
-// Writer: publish the new pointer, then bump the token (both seq_cst, so a reader that
-// sees the new token also sees the new pointer); then wait until every reader has either
-// stored a token at least as new (it finished every batch that could have held the old
-// pointer: its release store orders those reads before it) or is offline.
-// Reader, per batch: load the pointer (acquire), work, then quiescent(): store the token
-// it loads (release). An idle reader goes offline before it sleeps and online (seq_cst,
-// then reloads the pointer) when it wakes, so the writer never waits on a sleeper.
+// Quiescent-state-based reclamation for a fixed set of readers (the workers), as DPDK's
+// rte_rcu_qsbr. A reader's slot holds the writer's token it last saw, or 0 while offline.
+// Writer (synchronize): publish the new pointer, bump the token, then wait until every
+// reader is offline or has stored a token at least as new. Reader: load the pointer at
+// the start of a batch (acquire), work, then quiescent(): store the token (release, so
+// the batch's reads come before it). An idle reader goes offline before it sleeps and
+// online when it wakes, so the writer never waits on a sleeper. Going online is a store
+// (the slot) followed by a load (the pointer), racing the writer's store (the pointer)
+// followed by a load (the slot): without a full fence on both sides both loads may see
+// the old values (store buffering), and the writer would free a snapshot the reader is
+// about to use.
 class Qsbr {
 public:
 	explicit Qsbr(unsigned readers);
@@ -93,8 +96,10 @@ public:
 	void offline(unsigned r) noexcept { slots_[r].token.store(0, std::memory_order_release); }
 	void online(unsigned r) noexcept
 	{
-		slots_[r].token.store(token_.load(std::memory_order_seq_cst),
-				      std::memory_order_seq_cst);
+		slots_[r].token.store(token_.load(std::memory_order_acquire),
+				      std::memory_order_relaxed);
+		// The slot store before any later pointer load; pairs with synchronize()'s fence.
+		std::atomic_thread_fence(std::memory_order_seq_cst);
 	}
 	// Writer side: returns once every reader passed a quiescent point after this call.
 	void synchronize();
