@@ -21,13 +21,25 @@ ServiceSet ServiceSet::compile(const std::vector<ServiceConfig> &services)
 			set.binds_.push_back(CompiledBind{b.prefix, static_cast<uint8_t>(b.protocol),
 							  b.ports, static_cast<uint16_t>(i)});
 	}
+	std::vector<bool> indexed;
+	set.index_ = BindIndex::build(
+		set.binds_, [&set](const ParsedPacket &p) { return set.match_by_scan(p); }, indexed);
+	for (size_t b = 0; b < set.binds_.size(); b++)
+		if (!indexed[b])
+			set.unindexed_.push_back(set.binds_[b]);
 	return set;
 }
 
 int ServiceSet::match(const ParsedPacket &pkt) const noexcept
 {
+	const int s = index_.lookup(pkt);
+	return s != BindIndex::absent ? s : scan(unindexed_, pkt);
+}
+
+int ServiceSet::scan(const std::vector<CompiledBind> &binds, const ParsedPacket &pkt) noexcept
+{
 	const IpAddress dst = pkt.dst_address();
-	for (const CompiledBind &b : binds_) {
+	for (const CompiledBind &b : binds) {
 		if (!b.prefix.contains(dst))
 			continue;
 		if (pkt.kind == PacketKind::icmp_echo)

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bind_index.h"
 #include "config.h"
 #include "flow_hash.h"
 #include "forwarding_table.h"
@@ -62,16 +63,23 @@ public:
 	// The service a parsed packet belongs to, or -1. TCP/UDP and ICMP errors match on
 	// address, protocol and port; an echo request on the address alone; a later fragment
 	// (which carries no ports) on address and protocol. The first matching bind in
-	// configuration order wins; binds of different services never overlap.
+	// configuration order wins; binds of different services never overlap. Exact binds
+	// are found in one hash probe (BindIndex), the others by a scan.
 	int match(const ParsedPacket &pkt) const noexcept;
+	// The same answer by scanning every bind: the reference the index is built from.
+	int match_by_scan(const ParsedPacket &pkt) const noexcept { return scan(binds_, pkt); }
 
 	Route route(const ParsedPacket &pkt) const noexcept;
 	// The hops of a packet already known to belong to `service` (no bind matching).
 	Route route_in(uint16_t service, const ParsedPacket &pkt) const noexcept;
 
 private:
+	static int scan(const std::vector<CompiledBind> &binds, const ParsedPacket &pkt) noexcept;
+
 	std::vector<CompiledService> services_;
 	std::vector<CompiledBind> binds_;
+	BindIndex index_;
+	std::vector<CompiledBind> unindexed_;  // in configuration order
 };
 
 }  // namespace tandem

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: any bytes through the worker's whole path (parse, match, hash, look up,
 // encapsulate in place). Must never read or write outside the buffer, and every outcome
-// must be a known Verdict; a forwarded frame must decode as valid GUE.
+// must be a known Verdict; a forwarded frame must decode as valid GUE; the bind index must
+// agree with a scan of every bind.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -40,6 +41,15 @@ services:
     backends:
       - {address: 192.0.2.5}
       - {address: 192.0.2.6}
+  - name: exact
+    binds:
+      - {address: 172.16.0.1, protocol: tcp, ports: [80, 443, "8000-8010"]}
+      - {address: 172.16.0.1, protocol: udp, ports: ["1-65535"]}
+      - {address: "2001:db9::5", protocol: tcp, ports: [80]}
+    hash_key: 000102030405060708090a0b0c0d0e0f
+    seed: 00112233445566778899aabbccddeeff
+    backends:
+      - {address: 192.0.2.7}
 )",
 					"fuzz.yaml");
 		if (!cfg.ok())
@@ -70,6 +80,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!g.ok())
 			abort();
 	}
+	// The bind index answers as the scan of every bind does.
+	const ParsedPacket pkt = parse_frame(data, size);
+	if (pkt.verdict == Verdict::ok && services().match(pkt) != services().match_by_scan(pkt))
+		abort();
 	// The decoder must also survive the raw input.
 	(void)decode_gue_ipv4({data, size});
 	return 0;
