@@ -99,11 +99,14 @@ Result<void> Daemon::init(Config config)
 		if (auto r = classifier_->add_socket((*w)->socket().handle()); !r)
 			return r.error();
 		bool zc = (*w)->socket().zero_copy();
+		const std::string pages = to_string((*w)->umem_pages());
 		log(Level::info, message_id::xsk_mode,
 		    "queue " + std::to_string(q) + ": AF_XDP " + (zc ? "zero-copy" : "copy") +
-			    " mode, XDP " + status_.xdp_mode + " (" + status_.attach_mode + ")",
+			    " mode, XDP " + status_.xdp_mode + " (" + status_.attach_mode +
+			    "), UMEM on " + pages + " pages",
 		    {{"TANDEM_QUEUE", std::to_string(q)},
 		     {"TANDEM_BIND_MODE", zc ? "zerocopy" : "copy"},
+		     {"TANDEM_UMEM_PAGES", pages},
 		     {"TANDEM_XDP_MODE", status_.xdp_mode},
 		     {"TANDEM_ATTACH_MODE", status_.attach_mode}});
 		workers_.push_back(std::move(*w));
@@ -152,7 +155,8 @@ Result<void> Daemon::init(Config config)
 								       s.tx_ring_empty_descs};
 				},
 			.zero_copy = wp->socket().zero_copy(),
-			.busy_poll = wp->socket().busy_poll()});
+			.busy_poll = wp->socket().busy_poll(),
+			.umem_pages = to_string(wp->umem_pages())});
 	}
 	const uint32_t queues = dc.queues;
 	Classifier *c = &*classifier_;

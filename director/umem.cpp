@@ -9,6 +9,16 @@
 
 namespace tandem::director {
 
+const char *to_string(UmemPages p)
+{
+	switch (p) {
+	case UmemPages::hugetlb: return "hugetlb";
+	case UmemPages::transparent_huge: return "thp";
+	case UmemPages::normal: break;
+	}
+	return "4k";
+}
+
 Result<Umem> Umem::create(const UmemParams &p)
 {
 	if (p.frame_size != 2048 && p.frame_size != 4096)
@@ -21,12 +31,21 @@ Result<Umem> Umem::create(const UmemParams &p)
 	// completion ring, all at once; so no ring can ever starve another.
 	s->frame_count = 4 * p.ring_size;
 	s->size = size_t{s->frame_count} * p.frame_size;
-	void *area = mmap(nullptr, s->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
-	if (area == MAP_FAILED)
-		return make_error("mmap of " + std::to_string(s->size) + " bytes for the UMEM: " +
-					  std::strerror(errno),
-				  errno);
+	// Huge pages keep the frames' TLB footprint small (32 MiB on 4 KiB pages is 8192 TLB
+	// entries): reserved ones (hugetlbfs) when the host has them, else transparent huge
+	// pages where the kernel can give them.
+	void *area = mmap(nullptr, s->size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	s->pages = UmemPages::hugetlb;
+	if (area == MAP_FAILED) {
+		area = mmap(nullptr, s->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (area == MAP_FAILED)
+			return make_error("mmap of " + std::to_string(s->size) + " bytes for the UMEM: " +
+						  std::strerror(errno),
+					  errno);
+		s->pages = madvise(area, s->size, MADV_HUGEPAGE) == 0 ? UmemPages::transparent_huge
+								       : UmemPages::normal;
+	}
 	s->area = static_cast<uint8_t *>(area);
 	const xsk_umem_config cfg = {
 		.fill_size = s->fill_size,

@@ -17,6 +17,11 @@
 
 namespace tandem::director {
 
+// What backs the frames: reserved huge pages, transparent huge pages (asked for with
+// madvise; the kernel may still use 4 KiB pages), or normal pages.
+enum class UmemPages : uint8_t { hugetlb, transparent_huge, normal };
+const char *to_string(UmemPages p);
+
 struct UmemParams {
 	uint32_t frame_size = 4096;
 	uint32_t ring_size = 2048;  // RX, TX and completion; fill is twice that
@@ -37,6 +42,7 @@ public:
 	uint32_t frame_size() const { return s_->frame_size; }
 	uint32_t frame_count() const { return s_->frame_count; }
 	uint32_t fill_size() const { return s_->fill_size; }
+	UmemPages pages() const { return s_->pages; }
 
 private:
 	// libxdp keeps pointers to the rings, so they live at a fixed address.
@@ -49,6 +55,7 @@ private:
 		uint32_t frame_size = 0;
 		uint32_t frame_count = 0;
 		uint32_t fill_size = 0;
+		UmemPages pages = UmemPages::normal;
 	};
 	explicit Umem(std::unique_ptr<State> s) : s_(std::move(s)) {}
 	std::unique_ptr<State> s_;
