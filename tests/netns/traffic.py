@@ -9,8 +9,10 @@
 #   traffic.py switch-check --frames F --refs OLD NEW --captured C --since T --within S
 #   traffic.py garp ADDRESS                   gratuitous ARP from --iface; prints when sent
 #   traffic.py describe --captured C         one line per captured frame: gue / arp / other
+#   traffic.py pcap --frames F --out X.pcap  the frames of a build file as a pcap (tcpreplay)
 import argparse
 import sys
+import threading
 import time
 
 from scapy.all import (ARP, Ether, ICMP, IP, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
@@ -117,6 +119,16 @@ def cmd_build(a):
         print('%s\t%s' % (name, bytes(f).hex()))
 
 
+def cmd_pcap(a):
+    """The frames of a `build` file as a pcap (for tcpreplay)."""
+    import struct
+    with open(a.out, 'wb') as out:
+        out.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for line in open(a.frames):
+            f = bytes.fromhex(line.rstrip('\n').split('\t')[1])
+            out.write(struct.pack('<IIII', 0, 0, len(f), len(f)) + f)
+
+
 def expected_decision(name):
     if 'icmp' in name and 'quote' not in name or 'packet-too-big' in name or 'frag-needed' in name:
         return 'redirect_icmp'
@@ -182,9 +194,15 @@ def cmd_send(a):
     frames = read_frames(a.frames)
     sniffer = None
     if a.capture:
-        sniffer = AsyncSniffer(iface=a.iface, filter=a.filter, store=True)
+        # Send only once the sniffer's socket is open: on a loaded machine its thread can
+        # take longer than any fixed pause, and the first frames would go uncaptured.
+        listening = threading.Event()
+        sniffer = AsyncSniffer(iface=a.iface, filter=a.filter, store=True,
+                               started_callback=listening.set)
         sniffer.start()
-        time.sleep(0.3)
+        if not listening.wait(30):
+            sys.exit('traffic.py: the capture on %s did not start within 30 s' % a.iface)
+        time.sleep(0.1)
     sock = conf.L2socket(iface=a.iface)
     interval = 1.0 / a.rate if a.rate else 0
     start = time.monotonic()
@@ -399,6 +417,7 @@ def main():
     w.add_argument('--within', type=float, required=True)
     g = sub.add_parser('garp'); g.add_argument('address')
     d = sub.add_parser('describe'); d.add_argument('--captured', required=True)
+    pc = sub.add_parser('pcap'); pc.add_argument('--frames', required=True); pc.add_argument('--out', required=True)
     a = ap.parse_args()
     if a.cmd == 'build':
         cmd_build(a)
@@ -418,6 +437,8 @@ def main():
         cmd_garp(a)
     elif a.cmd == 'describe':
         cmd_describe(a)
+    elif a.cmd == 'pcap':
+        cmd_pcap(a)
 
 
 if __name__ == '__main__':
