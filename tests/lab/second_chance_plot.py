@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The second-chance scenario as a picture: one timeline per mode (Tandem, plain ECMP).
 
-    second_chance_plot.py OUTDIR [SVG]
+    second_chance_plot.py OUTDIR [SVG | PNG]
 
 Reads what tests/vm/second_chance.sh leaves in OUTDIR (the VM lab's out directory):
 result-tandem.json and result-plain.json (sc_streams.py: per stream its outcome, when it
@@ -108,7 +108,10 @@ def main():
                         plt.Line2D([], [], color=BROKEN, marker="x", label="broken (from then on)")],
                loc="lower center", ncol=2, frameon=False)
     fig.tight_layout(rect=(0, 0.05, 1, 0.95))
-    fig.savefig(svg, format="svg", metadata={"Title": headline})
+    if svg.endswith(".png"):  # a smaller copy, e.g. for the README
+        fig.savefig(svg, format="png", dpi=60)
+    else:
+        fig.savefig(svg, format="svg", metadata={"Title": headline})
     print("picture: %s (%s)" % (svg, headline))
     return 0
 

@@ -11,6 +11,8 @@ import re
 import subprocess
 import sys
 
+from lab_checks import Checks
+
 HERE = os.path.dirname(os.path.realpath(__file__))
 PROXIES = ("10.0.0.11", "10.0.0.12", "10.0.0.13")
 
@@ -25,12 +27,7 @@ def main():
                        text=True, timeout=240)
     out = p.stdout + p.stderr
     print(out)
-    fails = []
-
-    def check(what, ok):
-        print("%s: %s" % ("PASS" if ok else "FAIL", what))
-        if not ok:
-            fails.append(what)
+    check = Checks()
 
     check("the demo exits 0 (got %d)" % p.returncode, p.returncode == 0)
     received = {m.group(1): int(m.group(2)) for m in re.finditer(
@@ -51,8 +48,7 @@ def main():
         check("%s's share is even (%s of %d)" % (proxy, got, n),
               got is not None and abs(got - n / 3) < n / 12)
     check("the demo says the counts agree", "agreed: every proxy received exactly" in out)
-    print("%d checks failed" % len(fails))
-    return 1 if fails else 0
+    return check.result()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+from lab_checks import Checks
+
 HERE = os.path.dirname(os.path.realpath(__file__))
 
 
@@ -26,12 +28,7 @@ def main():
     print(out)
     if p.returncode == 77:
         return 77
-    fails = []
-
-    def check(what, ok):
-        print("%s: %s" % ("PASS" if ok else "FAIL", what))
-        if not ok:
-            fails.append(what)
+    check = Checks()
 
     check("second-chance exits 0 (got %d)" % p.returncode, p.returncode == 0)
     line = re.search(r"^broken connections: with Tandem (\d+), with plain ECMP (\d+)$", out, re.M)
@@ -58,8 +55,7 @@ def main():
                 got = sum(c["outcome"] != "ok" for c in conns)
                 check("%s: the result file's %d broken streams are the printed %d" % (mode, got, want),
                       got == want)
-    print("%d checks failed" % len(fails))
-    return 1 if fails else 0
+    return check.result()
 
 
 if __name__ == "__main__":

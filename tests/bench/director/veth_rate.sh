@@ -1,20 +1,35 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# End-to-end rate of tandem-director on veth, copy mode, 64-byte frames offered by xdpgen
-# (AF_XDP). Reports the generator's own ceiling (no director) and, for 1 and 2 workers,
-# the highest offered rate the director forwards without loss and its ratio to the
-# ceiling. A benchmark: prints figures, never registered as a test.
-#   sudo tests/bench/director/veth_rate.sh BUILD_DIR [SECONDS]
+# End-to-end rate of tandem-director on veth, AF_XDP copy mode, 64-byte frames offered by
+# xdpgen (AF_XDP), against references measured in the same run on the same veth pair:
+#   ceiling   the generator alone, into an XDP_DROP sink on d0 (bench_xdp.bpf.c, xdp-loader)
+#   hairpin   an XDP_TX program on d0 that sends every frame straight back: the in-kernel
+#             path XDP data planes stand on
+#   director  tandem-director with 1 and 2 workers, GUE back to g0 (gateway_mac)
+# For each, per run: saturation throughput (offered as fast as the generator can), the
+# highest loss-free rate (nothing lost over SECONDS, searched down from the saturation
+# throughput), and for the director the workers' CPU time per forwarded packet (their
+# threads' schedstat, during the saturation run); then ratios to the ceiling and the
+# hairpin; and a burst: 409,600 frames replayed at top speed (tcpreplay) into one worker,
+# with what the worker dropped for a full TX ring (nothing, by construction: encapsulated =
+# completed). RUNS runs, min / median / max. A benchmark: prints figures, never a test.
+#   tests/bench/director/veth_rate.sh BUILD_DIR [SECONDS] [RUNS]     (as root)
 #
-#   netns gen: g0 (xdpgen on queue q)  <== veth, Q queues ==>  netns dir: d0 (director)
-#   GUE comes back to g0 (gateway_mac = g0's MAC) and is counted in g0's rx_packets.
+#   netns gen: g0 (xdpgen, queue q)  <== veth, Q queues ==>  netns dir: d0 (XDP / director)
+#   What comes back to g0 is counted in g0's rx_packets.
 set -u
-BUILD=${1:?usage: veth_rate.sh BUILD_DIR [SECONDS]}
-SECS=${2:-3}
+BUILD=${1:?usage: veth_rate.sh BUILD_DIR [SECONDS] [RUNS]}
+SECS=${2:-5}
+RUNS=${3:-5}
+HERE=$(cd "$(dirname "$0")" && pwd)
 DIRECTOR=$BUILD/director/tandem-director
 GEN=$BUILD/tests/bench/director/xdpgen
+XDP_OBJS=$BUILD/tests/bench/director
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-[ -x "$DIRECTOR" ] && [ -x "$GEN" ] || { echo "build $DIRECTOR and $GEN first"; exit 2; }
+for f in "$DIRECTOR" "$GEN" "$XDP_OBJS/bench_sink.bpf.o" "$XDP_OBJS/bench_hairpin.bpf.o"; do
+	[ -e "$f" ] || { echo "build $f first (ninja -C $BUILD)"; exit 2; }
+done
+command -v tcpreplay >/dev/null || { echo "tcpreplay is missing (tests/deps/install director)"; exit 2; }
 
 S=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 NG=tandem-bgen-$S; ND=tandem-bdir-$S
@@ -41,33 +56,43 @@ setup() {  # setup QUEUES
 rx() { ip netns exec "$NG" cat /sys/class/net/g0/statistics/rx_packets; }
 tx() { ip netns exec "$NG" cat /sys/class/net/g0/statistics/tx_packets; }
 
-# offer RATE QUEUES: runs one generator per queue for SECS seconds; prints "sent received"
+# The director's workers' time on CPU so far, ns (schedstat of the tandem-q* threads).
+worker_ns() {
+	local t sum=0
+	[ -n "$PID" ] || { echo 0; return; }
+	for t in /proc/"$PID"/task/*; do
+		case $(cat "$t/comm" 2>/dev/null) in
+		tandem-q*) sum=$((sum + $(cut -d' ' -f1 "$t/schedstat"))) ;;
+		esac
+	done
+	echo "$sum"
+}
+
+# offer RATE QUEUES: one generator per queue for SECS seconds (RATE 0: as fast as it can);
+# prints "sent received worker_ns" (sent: what left g0, by the kernel's count).
 offer() {
-	local rate=$1 q=$2 i before after tx_before tx_after
-	before=$(rx)
-	tx_before=$(tx)
+	local rate=$1 q=$2 i before tx_before ns_before
+	before=$(rx); tx_before=$(tx); ns_before=$(worker_ns)
 	for i in $(seq 0 $((q - 1))); do
 		ip netns exec "$NG" "$GEN" --iface g0 --queue "$i" --dst-mac "$D0_MAC" \
 			--rate "$(awk -v r="$rate" -v q="$q" 'BEGIN { printf "%d", r / q }')" \
 			--seconds "$SECS" >"$TMP/gen$i.out" 2>&1 &
 	done
-	wait  # the generators (offer runs in a subshell of its own)
+	wait $(jobs -p | grep -v "^${PID:-x}$")
 	sleep 0.5
-	after=$(rx)
-	tx_after=$(tx)
-	# What left g0 (the kernel's count), not what xdpgen submitted.
-	echo "$((tx_after - tx_before)) $((after - before))"
+	echo "$(($(tx) - tx_before)) $(($(rx) - before)) $(($(worker_ns) - ns_before))"
 }
 
-ceiling() {  # ceiling QUEUES: the generator alone (nothing on d0)
-	setup "$1"
-	read -r sent _ < <(offer 0 "$1")
-	echo $((sent / SECS))
+xdp_load() {  # xdp_load sink|hairpin: our reference program on d0, through libxdp (xdp-loader)
+	xdp_unload
+	ip netns exec "$ND" xdp-loader load -m native d0 "$XDP_OBJS/bench_$1.bpf.o" >"$TMP/xdp-loader.log" 2>&1 ||
+		{ echo "cannot load bench_$1.bpf.o:"; cat "$TMP/xdp-loader.log"; exit 1; }
 }
+xdp_unload() { ip netns exec "$ND" xdp-loader unload d0 --all >/dev/null 2>&1; }
 
 run_director() {  # run_director QUEUES
-	setup "$1"
-	cores="[0]"; [ "$1" = 2 ] && cores="[0, 1]"
+	local cores="[0]"
+	[ "$1" = 2 ] && cores="[0, 1]"
 	cat >"$TMP/d.yaml" <<EOT
 director:
   interface: d0
@@ -91,33 +116,105 @@ EOT
 		--log-level warning >"$TMP/director.log" 2>&1 &
 	PID=$!
 	for _ in $(seq 100); do
-		ip netns exec "$ND" curl -sf http://127.0.0.1:9470/metrics >/dev/null && break
+		ip netns exec "$ND" curl -sf http://127.0.0.1:9470/metrics >/dev/null && return
 		sleep 0.1
 	done
+	echo "director did not start:"; cat "$TMP/director.log"; exit 1
+}
+stop_director() { kill -TERM "$PID"; wait "$PID"; PID=""; }
+metric() {  # metric NAME [LABEL]
+	ip netns exec "$ND" curl -sf http://127.0.0.1:9470/metrics |
+		awk -v n="$1" -v f="${2:-}" '$1 ~ "^"n"({|$)" && index($1, f) { s += $2 } END { printf "%d\n", s }'
 }
 
-for q in 1 2; do
-	ceil=$(ceiling "$q")
-	echo "queues/workers $q: generator ceiling (xdpgen alone, $q queue(s)): $ceil pps"
-	run_director "$q"
-	best=0
-	for rate in 50000 100000 150000 200000 300000 400000 600000 800000 1200000; do
-		[ "$rate" -gt $((ceil * 12 / 10)) ] && break
-		read -r sent got < <(offer "$rate" "$q")
-		loss=$(awk -v s="$sent" -v g="$got" 'BEGIN { printf "%.3f", s ? 100 * (s - g) / s : 0 }')
-		echo "  offered $rate pps: sent $sent, forwarded $got, loss $loss%"
-		if awk -v l="$loss" 'BEGIN { exit !(l <= 0.01) }'; then
-			best=$((sent / SECS))
+# measure NAME QUEUES: saturation, then the highest loss-free rate searched down from it.
+# Appends "NAME sat lossfree ns_per_packet" to $TMP/results.
+measure() {
+	local name=$1 q=$2 sent got ns sat lf=0 f rate cpu
+	read -r sent got ns < <(offer 0 "$q")
+	sat=$((got / SECS))
+	cpu=$(awk -v n="$ns" -v g="$got" 'BEGIN { printf "%.0f", g ? n / g : 0 }')
+	for f in 100 95 90 85 80 70 60 50 40 30 20 10; do
+		rate=$((sat * f / 100))
+		[ "$rate" -gt 0 ] || break
+		read -r sent got _ < <(offer "$rate" "$q")
+		if [ "$got" -ge "$sent" ]; then
+			lf=$((sent / SECS))
+			break
 		fi
 	done
-	# Where the losses were (cumulative over the run): the veth's own drops (its XDP
-	# ring towards d0), the socket's, and the worker's.
-	ip netns exec "$ND" curl -sf http://127.0.0.1:9470/metrics | awk '
-		/^tandem_director_(xsk_rx_dropped_total|ring_full_events_total|fill_ring_empty_total|dropped_packets_total|rx_packets_total|tx_packets_total)/ && $2 > 0 {
-			print "  director " $1 " " $2 }'
-	echo "  d0 rx_dropped $(ip netns exec "$ND" cat /sys/class/net/d0/statistics/rx_dropped)," \
-		"g0 tx_dropped $(ip netns exec "$NG" cat /sys/class/net/g0/statistics/tx_dropped)"
-	kill -TERM "$PID"; wait "$PID"; PID=""
-	echo "queues/workers $q: loss-free forwarding rate $best pps," \
-		"$(awk -v b="$best" -v c="$ceil" 'BEGIN { printf "%.0f", c ? 100 * b / c : 0 }')% of the generator's ceiling"
+	echo "  $name: saturation $sat pps, loss-free $lf pps$([ "$cpu" != 0 ] && echo ", workers' CPU ${cpu} ns/packet")"
+	echo "$name $sat $lf $cpu" >>"$TMP/results"
+}
+
+burst() {  # burst: tcpreplay at top speed into one worker; appends "burst pps dropped_tx held"
+	/usr/bin/python3 "$HERE/../../netns/traffic.py" --dst-mac "$D0_MAC" build many4096 >"$TMP/frames.txt"
+	/usr/bin/python3 "$HERE/../../netns/traffic.py" pcap --frames "$TMP/frames.txt" --out "$TMP/burst.pcap"
+	local enc_before tx_before out pps enc txd full
+	enc_before=$(metric tandem_director_encapsulated_packets_total)
+	tx_before=$(metric tandem_director_tx_packets_total)
+	out=$(ip netns exec "$NG" tcpreplay -K --topspeed --loop 100 -i g0 "$TMP/burst.pcap" 2>&1)
+	pps=$(echo "$out" | grep -o 'Rated: [0-9.]* Bps, [0-9.]* Mbps, [0-9.]* pps' | awk '{print $(NF-1)}')
+	sleep 1
+	enc=$(($(metric tandem_director_encapsulated_packets_total) - enc_before))
+	txd=$(($(metric tandem_director_tx_packets_total) - tx_before))
+	full=$(metric tandem_director_ring_full_events_total 'ring="tx"')
+	echo "  burst: 409600 frames replayed at ${pps:-?} pps: encapsulated $enc, completed on TX $txd, dropped for a full TX ring $((enc - txd)), batches that waited for TX room $full (cumulative), RX-ring overflow $(metric tandem_director_ring_full_events_total 'ring="rx"') (cumulative)"
+	echo "burst ${pps:-0} $((enc - txd))" >>"$TMP/results"
+}
+
+: >"$TMP/results"
+for run in $(seq 1 "$RUNS"); do
+	echo "== run $run of $RUNS (${SECS} s per offered rate)"
+	setup 1
+	xdp_load sink
+	read -r sent _ _ < <(offer 0 1)
+	echo "  ceiling (1 queue, into XDP_DROP): $((sent / SECS)) pps"
+	echo "ceiling1 $((sent / SECS)) 0 0" >>"$TMP/results"
+	xdp_load hairpin
+	measure hairpin 1
+	xdp_unload
+	run_director 1
+	measure director1 1
+	burst
+	stop_director
+	setup 2
+	xdp_load sink
+	read -r sent _ _ < <(offer 0 2)
+	echo "  ceiling (2 queues, into XDP_DROP): $((sent / SECS)) pps"
+	echo "ceiling2 $((sent / SECS)) 0 0" >>"$TMP/results"
+	xdp_unload
+	run_director 2
+	measure director2 2
+	stop_director
 done
+
+echo "== summary over $RUNS runs: min / median / max"
+/usr/bin/python3 - "$TMP/results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, *v = line.split()
+    rows.setdefault(name, []).append([float(x) for x in v])
+def col(name, i):
+    return [r[i] for r in rows.get(name, [])]
+def mmm(xs, fmt="%.0f"):
+    return " / ".join(fmt % x for x in (min(xs), statistics.median(xs), max(xs))) if xs else "-"
+runs = len(rows.get("director1", []))
+print("%-12s %-30s %-30s %-22s %-22s %-22s" % ("", "saturation (pps)", "loss-free (pps)",
+      "loss-free / own sat.", "sat. / ceiling", "sat. / hairpin"))
+for name, ceil in (("hairpin", "ceiling1"), ("director1", "ceiling1"), ("director2", "ceiling2")):
+    sat, lf = col(name, 0), col(name, 1)
+    c, h = col(ceil, 0), col("hairpin", 0)
+    print("%-12s %-30s %-30s %-22s %-22s %-22s" % (name, mmm(sat), mmm(lf),
+          mmm([a / b for a, b in zip(lf, sat) if b], "%.2f"),
+          mmm([a / b for a, b in zip(sat, c) if b], "%.2f"),
+          mmm([a / b for a, b in zip(sat, h) if b], "%.2f")))
+for name in ("director1", "director2"):
+    print("%s workers' CPU per forwarded packet (ns): %s" % (name, mmm(col(name, 2))))
+print("ceiling, 1 queue: %s pps; 2 queues: %s pps" % (mmm(col("ceiling1", 0)), mmm(col("ceiling2", 0))))
+print("burst (tcpreplay top speed, 1 worker): rate %s pps; dropped for a full TX ring %s" %
+      (mmm(col("burst", 0)), mmm(col("burst", 1))))
+d1, d2 = col("director1", 0), col("director2", 0)
+print("2 workers / 1 worker, saturation: %s" % mmm([b / a for a, b in zip(d1, d2) if a], "%.2f"))
+PY

@@ -24,8 +24,8 @@
 namespace {
 
 constexpr uint32_t frame_size = 2048;
-constexpr uint32_t ring = 2048;
-constexpr uint32_t frames = 2 * ring;
+constexpr uint32_t ring_entries = 2048;
+constexpr uint32_t frames = 2 * ring_entries;
 constexpr uint32_t batch = 64;
 
 bool parse_mac(const std::string &s, uint8_t out[6])
@@ -119,8 +119,8 @@ int main(int argc, char **argv)
 	xsk_ring_prod fill;
 	xsk_ring_cons comp;
 	xsk_umem *umem = nullptr;
-	xsk_umem_config ucfg{.fill_size = ring, .comp_size = ring, .frame_size = frame_size,
-			     .frame_headroom = 0, .flags = 0};
+	xsk_umem_config ucfg{.fill_size = ring_entries, .comp_size = ring_entries,
+			     .frame_size = frame_size, .frame_headroom = 0, .flags = 0};
 	int err = xsk_umem__create(&umem, area, size_t{frames} * frame_size, &fill, &comp, &ucfg);
 	if (err) {
 		std::fprintf(stderr, "xdpgen: xsk_umem__create: %s\n", std::strerror(-err));
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 	xsk_socket *xsk = nullptr;
 	xsk_socket_config scfg{};
 	scfg.rx_size = 0;
-	scfg.tx_size = ring;
+	scfg.tx_size = ring_entries;
 	scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
 	scfg.bind_flags = static_cast<uint16_t>(zerocopy ? XDP_ZEROCOPY : XDP_COPY);
 	err = xsk_socket__create(&xsk, iface.c_str(), queue, umem, nullptr, &tx, &scfg);
@@ -183,7 +183,7 @@ int main(int argc, char **argv)
 		sendto(fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
 	complete:
 		uint32_t cidx;
-		uint32_t n = xsk_ring_cons__peek(&comp, ring, &cidx);
+		uint32_t n = xsk_ring_cons__peek(&comp, ring_entries, &cidx);
 		for (uint32_t i = 0; i < n; i++)
 			free_frames.push_back(*xsk_ring_cons__comp_addr(&comp, cidx + i));
 		xsk_ring_cons__release(&comp, n);
@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 1000 && outstanding; i++) {
 		sendto(fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
 		uint32_t cidx;
-		uint32_t n = xsk_ring_cons__peek(&comp, ring, &cidx);
+		uint32_t n = xsk_ring_cons__peek(&comp, ring_entries, &cidx);
 		xsk_ring_cons__release(&comp, n);
 		completed += n;
 		outstanding -= n;
