@@ -159,12 +159,20 @@ bool Worker::kick() noexcept
 }
 
 // Going to sleep holding no snapshot pointer: offline, so a reload never waits on us.
+// Idle: until a frame arrives. Waiting for TX room: zero-copy until the TX ring is half
+// empty (POLLOUT), copy mode (where nothing but our own kicks would make room) and a
+// link that is down: for the timeout alone.
 void Worker::sleep(WorkerSleep why, int timeout_ms) noexcept
 {
 	counters_->sleeps[static_cast<size_t>(why)].inc();
+	short events = 0;
+	if (why == WorkerSleep::idle)
+		events = POLLIN;
+	else if (why == WorkerSleep::tx_wait && socket_.zero_copy())
+		events = POLLOUT;
 	Qsbr &qsbr = snapshots_.qsbr();
 	qsbr.offline(p_.index);
-	pollfd pfd{socket_.fd(), POLLIN, 0};
+	pollfd pfd{socket_.fd(), events, 0};
 	poll(&pfd, 1, timeout_ms);
 	qsbr.online(p_.index);
 }
