@@ -57,6 +57,11 @@ struct alignas(64) QueueCounters {
 	Counter fill_ring_short;  // the fill ring wanted frames the worker did not have
 	Counter tx_kicks;
 	Counter batches;
+	// Frames too big once encapsulated (dropped[too_big]), by what the worker did about it.
+	Counter icmp_too_big_sent;
+	Counter icmp_too_big_rate_limited;
+	Counter icmp_too_big_no_df;        // IPv4 without DF: dropped, never fragmented
+	Counter icmp_too_big_unanswerable;  // an ICMP error, or a source no error may go to
 	std::array<Counter, verdict_count> dropped{};  // [ok] unused
 	alignas(64) std::array<Counter, max_service_slots> service_packets{};
 	std::array<Counter, max_backend_slots> backend_packets{};
@@ -97,6 +102,8 @@ struct DaemonStatus {
 	std::string xdp_mode;     // "native" / "generic"
 	std::string attach_mode;  // "dispatcher" / "legacy" / "direct"
 	uint64_t unresolved_neighbours = 0;
+	// Per service of the generation in force: the longest inner IP packet it carries.
+	std::vector<std::pair<std::string, uint32_t>> max_inner_packet;
 };
 
 class Metrics {

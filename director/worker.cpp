@@ -41,7 +41,7 @@ Result<std::unique_ptr<Worker>> Worker::create(const WorkerParams &p, SnapshotHo
 
 Worker::Worker(const WorkerParams &p, SnapshotHolder &s, Umem umem, XskSocket socket)
 	: p_(p), snapshots_(s), umem_(std::move(umem)), socket_(std::move(socket)),
-	  counters_(std::make_unique<QueueCounters>())
+	  counters_(std::make_unique<QueueCounters>()), icmp_(p.icmp_rate, p.icmp_burst)
 {
 	free_.reserve(umem_.frame_count());
 	for (uint32_t i = umem_.frame_count(); i > 0; i--)
@@ -198,6 +198,15 @@ void Worker::run() noexcept
 			}
 			if (r.verdict != Verdict::ok) {
 				c.dropped[static_cast<size_t>(r.verdict)].inc();
+				// Too big once encapsulated: the ICMP error goes out like a forwarded frame.
+				if (r.verdict == Verdict::too_big &&
+				    icmp_.answer(area + base, frame_size, static_cast<uint32_t>(addr - base),
+						 d->len, r, c)) {
+					tx_addr[ntx] = base + r.offset;
+					tx_len[ntx] = r.length;
+					ntx++;
+					continue;
+				}
 				free_.push_back(base);
 				continue;
 			}

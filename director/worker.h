@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "icmp_responder.h"
 #include "metrics.h"
 #include "result.h"
 #include "snapshot.h"
@@ -30,6 +31,8 @@ struct WorkerParams {
 	uint32_t ring_size = 2048;
 	BindMode bind_mode = BindMode::automatic;
 	BusyPoll busy_poll;
+	uint32_t icmp_rate = 1000;  // too-big ICMP errors a second, and the burst (director.icmp_*)
+	uint32_t icmp_burst = 50;
 };
 
 class Worker {
@@ -59,6 +62,7 @@ private:
 	Umem umem_;
 	XskSocket socket_;
 	std::unique_ptr<QueueCounters> counters_;
+	IcmpResponder icmp_;
 	std::vector<uint64_t> free_;  // frames in no ring; capacity = every frame, never grows
 	uint32_t outstanding_tx_ = 0;
 	std::atomic<bool> stop_{false};
