@@ -30,11 +30,16 @@ def serve(addr, port):
     s.bind((addr, int(port)))
     s.listen(1)
     print('ready', flush=True)
+    s.settimeout(30)
     c, _ = s.accept()
+    c.settimeout(30)  # a stalled upload (a PMTU black hole) ends the test, not hangs it
     h = hashlib.sha256()
     n = 0
     while True:
-        b = c.recv(1 << 16)
+        try:
+            b = c.recv(1 << 16)
+        except socket.timeout:
+            break
         if not b:
             break
         h.update(b)
@@ -45,9 +50,13 @@ def serve(addr, port):
 
 def send(addr, port, path):
     data = open(path, 'rb').read()
-    c = socket.create_connection((addr, int(port)), timeout=60)
+    c = socket.create_connection((addr, int(port)), timeout=30)
     t = time.monotonic()
-    c.sendall(data)
+    try:
+        c.sendall(data)
+    except socket.timeout:
+        print('stalled', 0)
+        return
     c.shutdown(socket.SHUT_WR)
     got = b''
     while True:
