@@ -70,8 +70,12 @@ Result<Nft> Nft::open()
 
 Result<void> Nft::run(const std::string &script)
 {
-	if (nft_run_cmd_from_buffer(ctx_.get(), script.c_str()) == 0)
+	const bool ok = nft_run_cmd_from_buffer(ctx_.get(), script.c_str()) == 0;
+	(void)nft_ctx_get_output_buffer(ctx_.get());  // rewinds it: nothing left for list_table
+	if (ok) {
+		(void)nft_ctx_get_error_buffer(ctx_.get());
 		return {};
+	}
 	std::string err = nft_ctx_get_error_buffer(ctx_.get());
 	while (!err.empty() && err.back() == '\n')
 		err.pop_back();
