@@ -21,11 +21,11 @@ public:
 	{
 		if (cost_ == 0)
 			return false;
-		if (now_ns > last_) {
+		if (now_ns > last_) {  // a clock that steps back earns nothing, then or later
 			const uint64_t elapsed = now_ns - last_;
 			credit_ = elapsed >= cap_ - credit_ ? cap_ : credit_ + elapsed;
+			last_ = now_ns;
 		}
-		last_ = now_ns;
 		if (credit_ < cost_)
 			return false;
 		credit_ -= cost_;
