@@ -24,7 +24,7 @@
 # chunks every SC_BULK_PERIOD (2 s) so they span the same steps, with full-size segments:
 #   bulk   every link at MTU 1500: the proxies clamp the VIPs' MSS (options.mss: auto,
 #          mss_hops = the directors' hops), seen in every SYN-ACK on the client's wire;
-#          mid-run the router's link to the client drops to 1400, and the router's ICMP
+#          once they run, the router's link to the client drops to 1400, and the router's ICMP
 #          fragmentation-needed (to the VIP, through a director and the module) must lower
 #          the PMTU of the proxy sockets that hold the flows (ss shows pmtu:1400).
 #   jumbo  9000 inside (router, directors, proxies; XDP generic, as veth's native XDP
@@ -198,7 +198,7 @@ pmtu_lowered() {
 	done
 	echo "$n"
 }
-pmtu_seen() { [ "$(pmtu_lowered p1 p2 p4)" -ge 1 ]; }
+pmtu_seen() { [ "$(pmtu_lowered p1 p2 p3)" -ge 1 ]; }
 
 # run_scenario MODE (tandem | plain | bulk | jumbo): sets BROKEN, and the lab checks.
 run_scenario() {
@@ -291,6 +291,17 @@ run_scenario() {
 		SPREAD[$mode]="${SPREAD[$mode]:-} p$i=$(proxy_ports "p$i" | wc -l)"
 	done
 	say "spread over proxies:${SPREAD[$mode]}"
+	if [ "$mode" = bulk ]; then
+		# While the bulk streams run (whatever the steps below cost in TCG time).
+		say "bulk: the router's link to the client drops to MTU 1400 (the proxies learn it by ICMP)"
+		# (no ICMP rate limit on the router: each flow's holder needs its own error)
+		topo_exec rtr sysctl -qw net.ipv4.icmp_ratelimit=0
+		topo_exec cli ip link set eth0 mtu 1400
+		topo_exec rtr ip link set r1 mtu 1400
+		lab_wait_s 30 pmtu_seen
+		PMTU_LOW=$(pmtu_lowered p1 p2 p3)
+		say "bulk: $PMTU_LOW proxy sockets with pmtu:1400 (of $(( $(established p1) + $(established p2) + $(established p3) )) established)"
+	fi
 	sleep 8
 
 	# GLB's gue check through each proxy's real decapsulation (fou, ipip, the module).
@@ -310,13 +321,6 @@ run_scenario() {
 	say "step 2: drain p3"
 	set_config 3
 	sleep 8
-	if [ "$mode" = bulk ]; then
-		say "step 2b: the router's link to the client drops to MTU 1400 (the proxies learn it by ICMP)"
-		# (no ICMP rate limit on the router: each flow's holder needs its own error)
-		topo_exec rtr sysctl -qw net.ipv4.icmp_ratelimit=0
-		topo_exec cli ip link set eth0 mtu 1400
-		topo_exec rtr ip link set r1 mtu 1400
-	fi
 	say "step 3: remove p3 once its connections ended"
 	proxy_ports p3 >"$W/ctl/finish"
 	# Ended: p3 has no established socket left, or (plain ECMP: p3 never
@@ -326,11 +330,6 @@ run_scenario() {
 	set_config 4 || { say "retrying with --force"; for d in dir1 dir2; do
 		topo_exec "$d" "$DIRECTOR" --reload --force --control-socket "/run/$d.sock"; done; CUR_GEN=4; }
 	sleep 6
-	if [ "$mode" = bulk ]; then
-		lab_wait_s 30 pmtu_seen
-		PMTU_LOW=$(pmtu_lowered p1 p2 p4)
-		say "bulk: $PMTU_LOW proxy sockets with pmtu:1400 (of $(( $(established p1) + $(established p2) + $(established p4) )) established)"
-	fi
 	say "step 4: p1 fails its health check (its health endpoint stops; its streams go on)"
 	kill "${HEALTH_PID[p1]}"
 	lab_wait_s 30 p1_down_everywhere
