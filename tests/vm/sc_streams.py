@@ -67,11 +67,13 @@ def server(name, addr, port, log):
                 continue
             st[1] += len(d)
             c.setblocking(True)  # small echoes: never blocks for long
-            c.settimeout(5)
+            # Bulk echoes (up to 64 KiB) may wait on a slow TCG guest: give them longer,
+            # and say so when one is given up (the client then sees a gap: "corrupt").
+            c.settimeout(5 if len(d) <= 4096 else 60)
             try:
                 c.sendall(d)
-            except OSError:
-                pass
+            except OSError as e:
+                out.write("send_failed %s %d %s\n" % (name, st[0][1], errno.errorcode.get(e.errno, e.errno) if e.errno else "timeout"))
             c.setblocking(False)
 
 
