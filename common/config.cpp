@@ -48,7 +48,7 @@ bool DirectorConfig::operator==(const DirectorConfig &o) const
 	       source_ip == o.source_ip && gateway_mac == o.gateway_mac && gue_port == o.gue_port &&
 	       udp_checksum == o.udp_checksum && metrics_address == o.metrics_address &&
 	       bind_mode == o.bind_mode && xdp_mode == o.xdp_mode && busy_poll == o.busy_poll &&
-	       frame_size == o.frame_size && ring_size == o.ring_size;
+	       frame_size == o.frame_size && ring_size == o.ring_size && icmp_too_big == o.icmp_too_big;
 }
 
 const ServiceConfig *Config::find_service(std::string_view name) const

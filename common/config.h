@@ -104,6 +104,13 @@ struct BusyPoll {
 	bool operator==(const BusyPoll &) const = default;
 };
 
+// The too-big ICMP errors a worker sends: a token bucket per queue.
+struct IcmpLimit {
+	unsigned rate = 1000;  // a second, per queue; 0 = never send one
+	unsigned burst = 50;
+	bool operator==(const IcmpLimit &) const = default;
+};
+
 struct DirectorConfig {
 	std::string interface;
 	unsigned queues = 1;
@@ -118,6 +125,7 @@ struct DirectorConfig {
 	BusyPoll busy_poll;
 	unsigned frame_size = 4096;   // UMEM frame
 	unsigned ring_size = 2048;    // every ring of every socket
+	IcmpLimit icmp_too_big;
 	SourceMark mark;
 	bool operator==(const DirectorConfig &o) const;
 };

@@ -117,7 +117,7 @@ void Loader::director(const YAML::Node &n)
 	if (!r_.expect_map(n, f,
 			   {"interface", "queues", "cores", "source_ip", "gateway_mac", "gue_port",
 			    "udp_checksum", "metrics", "bind_mode", "xdp_mode", "busy_poll",
-			    "frame_size", "ring_size"}))
+			    "frame_size", "ring_size", "icmp_too_big"}))
 		return;
 	DirectorConfig d;
 	d.mark = YamlReader::mark_of(n);
@@ -199,6 +199,15 @@ void Loader::director(const YAML::Node &n)
 					 std::to_string(*s) + " is not a power of two; allowed: 64, 128, ... 16384");
 			d.ring_size = static_cast<unsigned>(*s);
 		}
+	if (auto v = n["icmp_too_big"]; v.IsDefined() &&
+	    r_.expect_map(v, f + ".icmp_too_big", {"rate", "burst"})) {
+		if (auto e = v["rate"]; e.IsDefined())
+			if (auto b = r_.integer(e, f + ".icmp_too_big.rate", 0, 1000000))
+				d.icmp_too_big.rate = static_cast<unsigned>(*b);
+		if (auto e = v["burst"]; e.IsDefined())
+			if (auto b = r_.integer(e, f + ".icmp_too_big.burst", 1, 1000000))
+				d.icmp_too_big.burst = static_cast<unsigned>(*b);
+	}
 	cfg_.director = std::move(d);
 }
 

@@ -19,6 +19,7 @@ struct ForwardResult {
 	uint32_t length = 0;
 	int service = -1;         // when matched
 	int first_backend = -1;   // when routed
+	uint32_t fits = 0;        // too_big: the longest inner IP packet max_frame carries
 };
 
 // buf[0, capacity) holds the received frame at [frame_offset, frame_offset + frame_len);
@@ -59,6 +60,7 @@ ForwardResult forward_frame(const ServiceSet &services, const EncapFields &field
 	const uint32_t length = outer + pkt.l3_length;
 	if (max_frame != 0 && length > max_frame) {
 		res.verdict = Verdict::too_big;
+		res.fits = max_frame > outer ? max_frame - outer : 0;
 		return res;
 	}
 	const MacAddress *mac = mac_for(route.hop[0]);

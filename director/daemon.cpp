@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "mtu_report.h"
 #include "reload.h"
 
 namespace tandem::director {
@@ -92,7 +93,9 @@ Result<void> Daemon::init(Config config)
 				.frame_size = dc.frame_size,
 				.ring_size = dc.ring_size,
 				.bind_mode = dc.bind_mode,
-				.busy_poll = dc.busy_poll};
+				.busy_poll = dc.busy_poll,
+				.icmp_rate = dc.icmp_too_big.rate,
+				.icmp_burst = dc.icmp_too_big.burst};
 		Result<std::unique_ptr<Worker>> w = Worker::create(wp, *snapshots_);
 		if (!w)
 			return w.error();
@@ -191,8 +194,9 @@ Result<void> Daemon::init(Config config)
 
 	status_.generation = 1;
 	status_.last_reload_ok = true;
-	publish_status();
 	const Snapshot *snap = snapshots_->current();
+	report_mtus(snap->config);
+	publish_status();
 	log(Level::notice, message_id::started,
 	    "tandem-director started on " + dc.interface + " with " + std::to_string(dc.queues) +
 		    " queues: " + summary(*snap),
@@ -211,6 +215,16 @@ Daemon::~Daemon()
 	classifier_.reset();
 	if (signal_fd_ >= 0)
 		close(signal_fd_);
+}
+
+// Per service: the longest inner packet it carries, logged and kept for the metric.
+void Daemon::report_mtus(const Config &config)
+{
+	std::vector<ServiceMtu> mtus = service_mtus(config, iface_.mtu);
+	log_service_mtus(mtus, dcfg_.interface, iface_.mtu);
+	status_.max_inner_packet.clear();
+	for (const ServiceMtu &m : mtus)
+		status_.max_inner_packet.emplace_back(m.name, m.max_inner);
 }
 
 void Daemon::publish_status()
@@ -319,6 +333,7 @@ std::string Daemon::reload(bool force)
 	status_.last_reload_ok = true;
 	status_.last_reload_time = unix_now();
 	status_.reloads_ok++;
+	report_mtus(snapshots_->current()->config);
 	publish_status();
 	log(Level::notice, message_id::reload_ok, "reloaded " + opts_.config_path + ": " + done,
 	    {{"TANDEM_CONFIG", opts_.config_path}, {"TANDEM_GENERATION", std::to_string(gen)}});

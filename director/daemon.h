@@ -46,6 +46,7 @@ private:
 	SnapshotContext snapshot_context(const DownSet *down);
 	void refresh_neighbours();
 	void publish_status();
+	void report_mtus(const Config &config);
 
 	DaemonOptions opts_;
 	InterfaceInfo iface_;

@@ -158,6 +158,8 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 	auto reloads = family("tandem_director_reloads_total", "Reload attempts, by result", T::Counter);
 	auto unresolved = family("tandem_director_unresolved_neighbours", "Proxies whose next-hop MAC is not known", T::Gauge);
 	auto healthy = family("tandem_director_backend_healthy", "The health check's verdict on a backend: 1 healthy, 0 down", T::Gauge);
+	auto icmp = family("tandem_director_icmp_too_big_total", "Frames too big once encapsulated, by what was done: ICMP sent, suppressed by the rate limit, dropped (IPv4 without DF), not answerable", T::Counter);
+	auto max_inner = family("tandem_director_service_max_inner_packet_bytes", "Longest inner IP packet a service carries: the interface MTU minus its encapsulation", T::Gauge);
 	auto checks = family("tandem_director_health_checks_total", "Health checks run, by result", T::Counter);
 
 	DaemonStatus st;
@@ -186,6 +188,10 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 		for (size_t v = 1; v < verdict_count; v++)
 			add(dropped, {l[0], {"reason", std::string(to_string(static_cast<Verdict>(v)))}},
 			    c.dropped[v].get());
+		add(icmp, {l[0], {"result", "sent"}}, c.icmp_too_big_sent.get());
+		add(icmp, {l[0], {"result", "rate_limited"}}, c.icmp_too_big_rate_limited.get());
+		add(icmp, {l[0], {"result", "no_df"}}, c.icmp_too_big_no_df.get());
+		add(icmp, {l[0], {"result", "not_answerable"}}, c.icmp_too_big_unanswerable.get());
 		std::array<uint64_t, 6> xs = q.xsk_stats ? q.xsk_stats() : std::array<uint64_t, 6>{};
 		add(xsk_drop, l, xs[0]);
 		add(invalid, {l[0], {"ring", "rx"}}, xs[1]);
@@ -221,6 +227,8 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 	add(reloads, {{"result", "ok"}}, static_cast<double>(st.reloads_ok));
 	add(reloads, {{"result", "failed"}}, static_cast<double>(st.reloads_failed));
 	add(unresolved, {}, static_cast<double>(st.unresolved_neighbours));
+	for (const auto &[name, bytes] : st.max_inner_packet)
+		add(max_inner, {{"service", name}}, bytes);
 	for (const HealthReport &r : health ? health() : std::vector<HealthReport>{}) {
 		std::vector<ClientMetric::Label> l = {
 			{"service", r.target.service},
@@ -232,7 +240,7 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 
 	return {rx, rxb, matched, enc, encb, tx, dropped, passed, xdp, ring_full, fill_empty,
 		xsk_drop, invalid, kicks, kick_errors, fill_wakeups, sleeps, batches, mode, svc, be,
-		gen, last, last_time, reloads, unresolved, healthy, checks};
+		gen, last, last_time, reloads, unresolved, healthy, checks, icmp, max_inner};
 }
 
 Result<std::unique_ptr<Metrics>> Metrics::start(const std::string &address,

@@ -68,6 +68,11 @@ struct alignas(64) QueueCounters {
 	Counter batches;
 	std::array<Counter, kick_error_count> kick_errors{};
 	std::array<Counter, worker_sleep_count> sleeps{};
+	// Frames too big once encapsulated (dropped[too_big]), by what the worker did about it.
+	Counter icmp_too_big_sent;
+	Counter icmp_too_big_rate_limited;
+	Counter icmp_too_big_no_df;        // IPv4 without DF: dropped, never fragmented
+	Counter icmp_too_big_unanswerable;  // an ICMP error, or a source no error may go to
 	std::array<Counter, verdict_count> dropped{};  // [ok] unused
 	alignas(64) std::array<Counter, max_service_slots> service_packets{};
 	std::array<Counter, max_backend_slots> backend_packets{};
@@ -109,6 +114,8 @@ struct DaemonStatus {
 	std::string xdp_mode;     // "native" / "generic"
 	std::string attach_mode;  // "dispatcher" / "legacy" / "direct"
 	uint64_t unresolved_neighbours = 0;
+	// Per service of the generation in force: the longest inner IP packet it carries.
+	std::vector<std::pair<std::string, uint32_t>> max_inner_packet;
 };
 
 class Metrics {

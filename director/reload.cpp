@@ -53,6 +53,8 @@ Result<void> check_director_change(const Config &running, const Config &next)
 		changed.push_back("frame_size");
 	if (a.ring_size != b.ring_size)
 		changed.push_back("ring_size");
+	if (!(a.icmp_too_big == b.icmp_too_big))
+		changed.push_back("icmp_too_big");
 	if (changed.empty())
 		return {};
 	std::string msg = where(next, b.mark) + "director.";

@@ -20,7 +20,7 @@ namespace tandem::director {
 // Fields of `director:` applied by a reload; every other field needs a restart.
 //   live: source_ip, gateway_mac, gue_port, udp_checksum
 //   restart: interface, queues, cores, metrics_address, bind_mode, xdp_mode, busy_poll,
-//            frame_size, ring_size
+//            frame_size, ring_size, icmp_too_big
 Result<void> check_director_change(const Config &running, const Config &next);
 
 // Refuses a change that would break established connections (for example an active

@@ -43,7 +43,8 @@ Worker::Worker(const WorkerParams &p, SnapshotHolder &s, Umem umem, XskSocket so
 	: p_(p), snapshots_(s), umem_(std::move(umem)), socket_(std::move(socket)),
 	  counters_(std::make_unique<QueueCounters>()),
 	  rings_(RingSet{umem_.fill(), umem_.comp(), socket_.rx(), socket_.tx()}, umem_.frame_count(),
-		 umem_.frame_size())
+		 umem_.frame_size()),
+	  icmp_(p.icmp_rate, p.icmp_burst)
 {
 	rings_.refill();
 }
@@ -230,6 +231,13 @@ void Worker::forward_batch(const Snapshot *snap, uint32_t n, uint32_t idx) noexc
 		}
 		if (r.verdict != Verdict::ok) {
 			c.dropped[static_cast<size_t>(r.verdict)].inc();
+			// Too big once encapsulated: the ICMP error goes out like a forwarded frame.
+			if (r.verdict == Verdict::too_big &&
+			    icmp_.answer(area + base, frame_size, static_cast<uint32_t>(addr - base), d->len,
+					 r, c)) {
+				rings_.stage_tx(base + r.offset, r.length);
+				continue;
+			}
 			rings_.recycle(base);
 			continue;
 		}

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "frame_rings.h"
+#include "icmp_responder.h"
 #include "metrics.h"
 #include "result.h"
 #include "snapshot.h"
@@ -31,6 +32,8 @@ struct WorkerParams {
 	uint32_t ring_size = 2048;
 	BindMode bind_mode = BindMode::automatic;
 	BusyPoll busy_poll;
+	uint32_t icmp_rate = 1000;  // too-big ICMP errors a second, and the burst (director.icmp_*)
+	uint32_t icmp_burst = 50;
 };
 
 class Worker {
@@ -69,6 +72,7 @@ private:
 	XskSocket socket_;
 	std::unique_ptr<QueueCounters> counters_;
 	FrameRings rings_;
+	IcmpResponder icmp_;
 	bool link_down_ = false;  // the last kick said ENETDOWN
 	std::atomic<bool> stop_{false};
 	std::thread thread_;

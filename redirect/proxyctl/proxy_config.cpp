@@ -101,10 +101,37 @@ Result<void> parse_options(const Reader &r, const YAML::Node &node, ProxyConfig 
 				return s.error();
 			(key == "vip_device" ? cfg.vip_device
 			 : key == "ipv4_tunnel" ? cfg.ipv4_tunnel : cfg.ipv6_tunnel) = *s;
+		} else if (key == "mss") {
+			auto s = r.scalar(v, field);
+			if (!s)
+				return s.error();
+			unsigned n = 0;
+			auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), n);
+			if (*s == "auto") {
+				cfg.mss = MssMode::automatic;
+			} else if (*s == "off") {
+				cfg.mss = MssMode::off;
+			} else if (ec == std::errc() && end == s->data() + s->size() && n >= 536 && n <= 9000) {
+				cfg.mss = MssMode::fixed;
+				cfg.mss_value = static_cast<uint16_t>(n);
+			} else {
+				return r.at(v.Mark(), field,
+					    "expected auto, off or an IPv4 MSS 536-9000, got '" + *s + "'");
+			}
+		} else if (key == "mss_hops") {
+			auto s = r.scalar(v, field);
+			if (!s)
+				return s.error();
+			unsigned n = 0;
+			auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), n);
+			if (ec != std::errc() || end != s->data() + s->size() || n < 1 || n > 31)
+				return r.at(v.Mark(), field,
+					    "expected the hops per packet of the directors' services, 1-31, got '" + *s + "'");
+			cfg.mss_hops = n;
 		} else {
 			return r.at(k.Mark(), field,
 				    "unknown option (known: enabled, vip_device, ipv4_tunnel, "
-				    "ipv6_tunnel, arp_sysctls)");
+				    "ipv6_tunnel, arp_sysctls, mss, mss_hops)");
 		}
 	}
 	if (cfg.ipv4_tunnel == cfg.ipv6_tunnel)

@@ -12,6 +12,13 @@
 
 namespace tandem::proxy {
 
+// options.mss: how SYN-ACKs from the VIPs are clamped (see mss_clamp.h).
+enum class MssMode : uint8_t {
+	automatic,  // from the uplink MTU minus the director's overhead for mss_hops hops
+	fixed,      // mss_value for IPv4 VIPs, 20 less for IPv6 ones
+	off,
+};
+
 struct ProxyConfig {
 	std::string file;             // where it came from, for messages
 	uint16_t gue_port = 19523;    // GLB's port
@@ -21,6 +28,9 @@ struct ProxyConfig {
 	std::string ipv4_tunnel = "tandem4";  // ipip, external (collect_md) mode
 	std::string ipv6_tunnel = "tandem6";  // sit, only when sit0 is absent
 	bool arp_sysctls = true;      // arp_ignore=1 / arp_announce=2 (all)
+	MssMode mss = MssMode::automatic;
+	uint16_t mss_value = 0;       // MssMode::fixed
+	unsigned mss_hops = 2;        // MssMode::automatic: the directors' hops per packet
 
 	bool has_v6() const;
 };

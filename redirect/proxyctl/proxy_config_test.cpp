@@ -4,6 +4,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include "mss_clamp.h"
 #include "proxy_config.h"
 
 using tandem::proxy::parse_proxy_config;
@@ -81,4 +82,46 @@ TEST_CASE("errors name file, line, column and field")
 	CHECK(error_of("").find("is empty") != std::string::npos);
 	CHECK(error_of("- a\n- b\n").find("expected a map") != std::string::npos);
 	CHECK(error_of("gue_port: [1\n").rfind("proxy.yaml:", 0) == 0);
+}
+
+TEST_CASE("options.mss: auto by default, a number, off, and the hops auto assumes")
+{
+	using tandem::proxy::MssMode;
+	auto d = parse_proxy_config("gue_port: 19523\nvips: []\n", "proxy.yaml");
+	REQUIRE(d.ok());
+	CHECK(d->mss == MssMode::automatic);
+	CHECK(d->mss_hops == 2);
+	auto n = parse_proxy_config("vips: []\noptions:\n  mss: 1400\n  mss_hops: 3\n", "proxy.yaml");
+	REQUIRE(n.ok());
+	CHECK(n->mss == MssMode::fixed);
+	CHECK(n->mss_value == 1400);
+	CHECK(n->mss_hops == 3);
+	auto off = parse_proxy_config("vips: []\noptions:\n  mss: off\n", "proxy.yaml");
+	REQUIRE(off.ok());
+	CHECK(off->mss == MssMode::off);
+	CHECK(error_of("vips: []\noptions:\n  mss: 100\n") ==
+	      "proxy.yaml:3:8: options.mss: expected auto, off or an IPv4 MSS 536-9000, got '100'");
+	CHECK(error_of("vips: []\noptions:\n  mss_hops: 0\n").find("options.mss_hops: expected") !=
+	      std::string::npos);
+}
+
+TEST_CASE("MSS values and the nftables rules for them")
+{
+	using namespace tandem::proxy;
+	MssValues a = mss_for_inner_mtu(1500 - 40);
+	CHECK(a.v4 == 1420);
+	CHECK(a.v6 == 1400);
+	MssValues f = mss_for_ipv4_mss(1400);
+	CHECK(f.v4 == 1400);
+	CHECK(f.v6 == 1380);
+	std::vector<tandem::IpAddress> vips = {*tandem::IpAddress::parse("192.0.2.10"),
+					       *tandem::IpAddress::parse("2001:db8::10"),
+					       *tandem::IpAddress::parse("192.0.2.11")};
+	CHECK(mss_ruleset(vips, a) ==
+	      "add table inet tandem_mss\n"
+	      "add chain inet tandem_mss synack { type filter hook output priority mangle; policy accept; }\n"
+	      "add rule inet tandem_mss synack ip saddr { 192.0.2.10, 192.0.2.11 } tcp flags & (syn | ack) == "
+	      "syn | ack tcp option maxseg size > 1420 tcp option maxseg size set 1420\n"
+	      "add rule inet tandem_mss synack ip6 saddr { 2001:db8::10 } tcp flags & (syn | ack) == "
+	      "syn | ack tcp option maxseg size > 1400 tcp option maxseg size set 1400\n");
 }

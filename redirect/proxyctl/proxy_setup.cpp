@@ -5,7 +5,9 @@
 #include <sstream>
 
 #include "fou_client.h"
+#include "gue.h"
 #include "kmod_loader.h"
+#include "mss_clamp.h"
 #include "proxy_state.h"
 #include "redirect_client.h"
 #include "rtnl.h"
@@ -31,6 +33,8 @@ public:
 			r = tunnels();
 		if (r)
 			r = vips();
+		if (r)
+			r = mss();
 		return r;
 	}
 
@@ -260,6 +264,58 @@ private:
 		return {};
 	}
 
+	// options.mss: clamp the MSS of SYN-ACKs from the VIPs (mss_clamp.h).
+	Result<void> mss()
+	{
+		if (cfg_.mss == MssMode::off || cfg_.vips.empty())
+			return {};
+		MssValues m;
+		std::string why;
+		if (cfg_.mss == MssMode::fixed) {
+			m = mss_for_ipv4_mss(cfg_.mss_value);
+			why = "options.mss " + std::to_string(cfg_.mss_value);
+		} else {
+			auto rtnl = Rtnl::open();
+			if (!rtnl)
+				return rtnl.error();
+			auto up = rtnl->uplink();
+			if (!up)
+				return up.error();
+			// Neither a default route nor an Ethernet device yet: assume Ethernet's 1500.
+			if (!*up)
+				*up = Uplink{"(no uplink yet: Ethernet's)", 1500};
+			const uint32_t overhead = static_cast<uint32_t>(gue_overhead(cfg_.mss_hops));
+			m = mss_for_inner_mtu((*up)->mtu > overhead ? (*up)->mtu - overhead : 0);
+			why = "auto: " + (*up)->name + " MTU " + std::to_string((*up)->mtu) + " - " +
+			      std::to_string(overhead) + " bytes of GUE for " +
+			      std::to_string(cfg_.mss_hops) + " hops";
+		}
+		auto nft = Nft::open();
+		if (!nft)
+			return nft.error();
+		const std::string before = nft->list_table("inet", mss_table);
+		std::string script = mss_ruleset(cfg_.vips, m);
+		if (!before.empty()) {
+			if (!st_.find("nft-table", "inet"))
+				return make_error(cfg_.file + ": options.mss: the nftables table inet " +
+						  mss_table + " exists and was not made by tandem-proxyctl up: "
+						  "delete it (nft delete table inet " + mss_table + ") or set "
+						  "options.mss: off");
+			// Ours from an earlier up: made again with today's values, in one
+			// transaction (no moment without the clamp).
+			script = "delete table inet " + std::string(mss_table) + "\n" + script;
+		} else if (auto s = record({"nft-table", "inet", mss_table}); !s) {
+			return s;
+		}
+		if (auto r = nft->run(script); !r)
+			return make_error(r.error().message + " (from " + cfg_.file + ": options.mss)");
+		if (nft->list_table("inet", mss_table) == before)
+			return {};  // up again with the same values: nothing changed
+		note("MSS of SYN-ACKs from the VIPs clamped to " + std::to_string(m.v4) + " (IPv4), " +
+		     std::to_string(m.v6) + " (IPv6) (" + why + "), nftables table inet " + mss_table);
+		return {};
+	}
+
 	const ProxyConfig &cfg_;
 	const SetupOptions &opt_;
 	ProxyState &st_;
@@ -337,6 +393,15 @@ Result<void> undo(const std::vector<std::string> &a, const SetupOptions &opt)
 		say(std::string("tandem_redirect back to ") + (a[1] == "1" ? "enabled" : "disabled") +
 		    (a.size() >= 3 ? ", ports " + a[2] : ""));
 		return client->set_config(a[1] == "1", ports);
+	}
+	if (kind == "nft-table" && a.size() == 3) {
+		auto nft = Nft::open();
+		if (!nft)
+			return nft.error();
+		if (!nft->table_exists(a[1], a[2]))
+			return {};
+		say("deleting nftables table " + a[1] + " " + a[2]);
+		return nft->run("delete table " + a[1] + " " + a[2]);
 	}
 	if (kind == "module")
 		return {};  // other namespaces may use it: modules stay loaded

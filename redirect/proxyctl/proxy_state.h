@@ -19,6 +19,7 @@ namespace tandem::proxy {
 //   link-up NAME                     existing device set up
 //   sysctl KEY OLD                   sysctl changed from OLD
 //   addr DEV ADDRESS PREFIX          address added
+//   nft-table FAMILY NAME            nftables table created (options.mss)
 struct ProxyState {
 	std::vector<std::vector<std::string>> actions;
 

@@ -17,6 +17,7 @@ namespace tandem::proxy {
 
 namespace {
 
+constexpr unsigned short kArphrdEther = 1;  // ARPHRD_ETHER (<linux/if_arp.h>)
 constexpr const char *kOom = "cannot build a netlink message: out of memory";
 
 NlMsgPtr link_msg(int type, int flags, int ifindex, unsigned up_flags, unsigned change)
@@ -195,6 +196,88 @@ Result<void> Rtnl::del_address(const std::string &dev, int ifindex,
 				  std::to_string(prefix) + " from " + dev + ": " +
 				  failure.describe(), failure.error);
 	return {};
+}
+
+Result<std::optional<Uplink>> Rtnl::uplink()
+{
+	NlMsgPtr msg(nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP));
+	rtmsg rtm{};
+	rtm.rtm_family = AF_INET;
+	if (!msg || nlmsg_append(msg.get(), &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
+		return make_error(kOom);
+	int oif = 0;
+	uint32_t route_mtu = 0;
+	NlFailure failure;
+	bool ok = nl_.request(msg.get(), failure, [&](nl_msg *reply) {
+		nlmsghdr *hdr = nlmsg_hdr(reply);
+		if (hdr->nlmsg_type != RTM_NEWROUTE || oif != 0)
+			return;
+		auto *r = static_cast<rtmsg *>(nlmsg_data(hdr));
+		nlattr *tb[RTA_MAX + 1] = {};
+		if (r->rtm_family != AF_INET || r->rtm_dst_len != 0 || r->rtm_type != RTN_UNICAST ||
+		    nlmsg_parse(hdr, sizeof(*r), tb, RTA_MAX, nullptr) != 0 || !tb[RTA_OIF])
+			return;
+		const uint32_t table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : r->rtm_table;
+		if (table != RT_TABLE_MAIN)
+			return;
+		oif = static_cast<int>(nla_get_u32(tb[RTA_OIF]));
+		nlattr *mx[RTAX_MAX + 1] = {};
+		if (tb[RTA_METRICS] && nla_parse_nested(mx, RTAX_MAX, tb[RTA_METRICS], nullptr) == 0 &&
+		    mx[RTAX_MTU])
+			route_mtu = nla_get_u32(mx[RTAX_MTU]);
+	});
+	if (!ok)
+		return make_error("reading the IPv4 routes: " + failure.describe(), failure.error);
+	if (oif == 0)
+		return smallest_ethernet();
+	NlMsgPtr lmsg = link_msg(RTM_GETLINK, 0, oif, 0, 0);
+	if (!lmsg)
+		return make_error(kOom);
+	Uplink up;
+	ok = nl_.request(lmsg.get(), failure, [&](nl_msg *reply) {
+		nlmsghdr *hdr = nlmsg_hdr(reply);
+		if (hdr->nlmsg_type != RTM_NEWLINK)
+			return;
+		nlattr *tb[IFLA_MAX + 1] = {};
+		if (nlmsg_parse(hdr, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) != 0)
+			return;
+		if (tb[IFLA_IFNAME])
+			up.name = nla_get_string(tb[IFLA_IFNAME]);
+		if (tb[IFLA_MTU])
+			up.mtu = nla_get_u32(tb[IFLA_MTU]);
+	});
+	if (!ok)
+		return make_error("reading the default route's device (ifindex " +
+				  std::to_string(oif) + "): " + failure.describe(), failure.error);
+	if (route_mtu != 0)
+		up.mtu = route_mtu;
+	return std::optional<Uplink>(up);
+}
+
+Result<std::optional<Uplink>> Rtnl::smallest_ethernet()
+{
+	NlMsgPtr msg = link_msg(RTM_GETLINK, NLM_F_DUMP, 0, 0, 0);
+	if (!msg)
+		return make_error(kOom);
+	std::optional<Uplink> best;
+	NlFailure failure;
+	bool ok = nl_.request(msg.get(), failure, [&](nl_msg *reply) {
+		nlmsghdr *hdr = nlmsg_hdr(reply);
+		if (hdr->nlmsg_type != RTM_NEWLINK)
+			return;
+		auto *ifi = static_cast<ifinfomsg *>(nlmsg_data(hdr));
+		nlattr *tb[IFLA_MAX + 1] = {};
+		if (ifi->ifi_type != kArphrdEther || !(ifi->ifi_flags & IFF_UP) ||
+		    nlmsg_parse(hdr, sizeof(*ifi), tb, IFLA_MAX, nullptr) != 0 || !tb[IFLA_MTU] ||
+		    !tb[IFLA_IFNAME])
+			return;
+		const uint32_t mtu = nla_get_u32(tb[IFLA_MTU]);
+		if (!best || mtu < best->mtu)
+			best = Uplink{nla_get_string(tb[IFLA_IFNAME]), mtu};
+	});
+	if (!ok)
+		return make_error("reading the interfaces: " + failure.describe(), failure.error);
+	return best;
 }
 
 }  // namespace tandem::proxy

@@ -19,6 +19,12 @@ struct LinkInfo {
 	bool collect_md = false;
 };
 
+// The device of the IPv4 default route (main table) and the MTU packets take on it.
+struct Uplink {
+	std::string name;
+	uint32_t mtu = 0;  // the route's mtu metric when set, else the device's MTU
+};
+
 class Rtnl {
 public:
 	static Result<Rtnl> open();
@@ -37,9 +43,14 @@ public:
 	Result<void> del_address(const std::string &dev, int ifindex,
 				 const IpAddress &address, uint8_t prefix);
 
+	// The IPv4 default route's device; without one, the up Ethernet device with the
+	// smallest MTU; nullopt when there is neither (options.mss: auto then assumes 1500).
+	Result<std::optional<Uplink>> uplink();
+
 private:
 	explicit Rtnl(Netlink nl) : nl_(std::move(nl)) {}
 	Result<void> create_tunnel(const std::string &name, const char *kind, bool external);
+	Result<std::optional<Uplink>> smallest_ethernet();
 
 	Netlink nl_;
 };

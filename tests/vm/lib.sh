@@ -346,7 +346,8 @@ topo_proxy() {
 	[ $# -gt 0 ] || set -- 10.9.9.9 fd09::9
 	vips=$(printf '"%s", ' "$@")
 	topo_host "$name" "$n"
-	printf 'gue_port: 19523\nvips: [%s]\n' "${vips%, }" >"/tmp/$name.yaml"
+	# TOPO_PROXY_YAML: more lines for proxy.yaml (an options: section)
+	printf 'gue_port: 19523\nvips: [%s]\n%s' "${vips%, }" "${TOPO_PROXY_YAML:-}" >"/tmp/$name.yaml"
 	topo_exec "$name" "$VM_BUILD/redirect/tandem-proxyctl" -q \
 		-c "/tmp/$name.yaml" --state "/run/$name.state" up
 }

@@ -6,10 +6,12 @@ server NAME ADDR PORT LOG
     Echo server (one process, selectors). Logs one line per event to LOG:
     "accept NAME CLIENT_IP CLIENT_PORT" and "close NAME CLIENT_PORT BYTES".
 
-client ADDR PORT N CTLDIR RESULT [--chunk B] [--period S] [--deadline S]
+client ADDR PORT N CTLDIR RESULT [--chunk B] [--period S] [--deadline S] [--total B]
     Opens N connections, each sending a deterministic byte pattern of
     B bytes every S seconds (staggered) and checking that every byte
-    comes back (echo) in order. Streams stop when CTLDIR/end exists, or,
+    comes back (echo) in order. With --total, a stream stops (half-closes)
+    once it has sent that many bytes; chunks larger than the socket buffer
+    go out as the buffer takes them (bulk: full-size segments both ways). Streams stop when CTLDIR/end exists, or,
     one by one, when their local port is listed in CTLDIR/finish; then
     the client half-closes and waits for the server's EOF. Writes a JSON
     result: per connection port, bytes verified, outcome (ok, reset,
@@ -67,11 +69,13 @@ def server(name, addr, port, log):
                 continue
             st[1] += len(d)
             c.setblocking(True)  # small echoes: never blocks for long
-            c.settimeout(5)
+            # Bulk echoes (up to 64 KiB) may wait on a slow TCG guest: give them longer,
+            # and say so when one is given up (the client then sees a gap: "corrupt").
+            c.settimeout(5 if len(d) <= 4096 else 60)
             try:
                 c.sendall(d)
-            except OSError:
-                pass
+            except OSError as e:
+                out.write("send_failed %s %d %s\n" % (name, st[0][1], errno.errorcode.get(e.errno, e.errno) if e.errno else "timeout"))
             c.setblocking(False)
 
 
@@ -87,7 +91,9 @@ class Stream:
         self.port = 0
         self.sent = 0
         self.chunks = 0
-        self.pending = b""  # sent, not yet echoed
+        self.pending = bytearray()  # sent, not yet echoed, from pend_off on
+        self.pend_off = 0
+        self.unsent = b""   # the current chunk's bytes the socket has not taken yet
         self.verified = 0
         self.state = "connecting"  # streaming, closing, done
         self.outcome = None
@@ -96,9 +102,12 @@ class Stream:
         self.t_open = None  # wall clock (time.time()): connected
         self.t_done = None  # wall clock: outcome known
 
+    def echoed(self):
+        return len(self.pending) == self.pend_off
+
 
 def client(addr, port, n, ctldir, result, chunk=64, period=2.0, deadline=300.0,
-           batch=25):
+           batch=25, total=0):
     t0 = time.monotonic()
     end_at = t0 + deadline
     sel = selectors.DefaultSelector()
@@ -173,20 +182,27 @@ def client(addr, port, n, ctldir, result, chunk=64, period=2.0, deadline=300.0,
         if not live:
             break
         for s in live:
-            if s.state == "streaming" and (end or s.port in finish) and not s.pending:
+            done_sending = total and s.sent >= total and not s.unsent
+            if s.state == "streaming" and (end or s.port in finish or done_sending) and \
+                    s.echoed() and not s.unsent:
                 s.sock.shutdown(socket.SHUT_WR)
                 s.state = "closing"
-            elif s.state == "streaming" and not end and s.port not in finish and now >= s.next_send:
-                d = pattern(s.cid, s.chunks, chunk)
+            elif s.state == "streaming" and not s.unsent and not end and s.port not in finish and \
+                    now >= s.next_send and not (total and s.sent >= total):
+                s.unsent = pattern(s.cid, s.chunks, chunk)
+                s.chunks += 1
+                s.next_send = now + period
+            if s.state == "streaming" and s.unsent:
                 try:
-                    s.sock.send(d)  # 64 bytes into an empty buffer: all of it
+                    k = s.sock.send(s.unsent)  # 64 bytes into an empty buffer: all of it
+                except BlockingIOError:
+                    k = 0
                 except OSError as e:
                     fail(s, "reset" if e.errno in (errno.ECONNRESET, errno.EPIPE) else "error")
                     continue
-                s.chunks += 1
-                s.sent += len(d)
-                s.pending += d
-                s.next_send = now + period
+                s.sent += k
+                s.pending += s.unsent[:k]
+                s.unsent = s.unsent[k:]
         for key, _ in sel.select(0.2):
             s = key.data
             try:
@@ -196,7 +212,7 @@ def client(addr, port, n, ctldir, result, chunk=64, period=2.0, deadline=300.0,
                      "error:" + str(errno.errorcode.get(e.errno, e.errno)))
                 continue
             if not d:
-                if s.state == "closing" and not s.pending:
+                if s.state == "closing" and s.echoed():
                     s.outcome = "ok"
                 else:
                     s.outcome = "eof_early"
@@ -205,10 +221,13 @@ def client(addr, port, n, ctldir, result, chunk=64, period=2.0, deadline=300.0,
                 sel.unregister(s.sock)
                 s.sock.close()
                 continue
-            if s.pending[:len(d)] != d:
+            if s.pending[s.pend_off:s.pend_off + len(d)] != d:
                 fail(s, "corrupt")
                 continue
-            s.pending = s.pending[len(d):]
+            s.pend_off += len(d)
+            if s.pend_off > (1 << 20):
+                del s.pending[:s.pend_off]
+                s.pend_off = 0
             s.verified += len(d)
     for s in streams:
         if s.state != "done":
@@ -242,7 +261,8 @@ def main():
                 i += 1
         client(pos[0], int(pos[1]), int(pos[2]), pos[3], pos[4],
                chunk=int(opts.get("chunk", 64)), period=opts.get("period", 2.0),
-               deadline=opts.get("deadline", 300.0), batch=int(opts.get("batch", 25)))
+               deadline=opts.get("deadline", 300.0), batch=int(opts.get("batch", 25)),
+               total=int(opts.get("total", 0)))
 
 
 if __name__ == "__main__":
