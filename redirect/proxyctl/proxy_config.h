@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ struct ProxyConfig {
 	std::string file;             // where it came from, for messages
 	uint16_t gue_port = 19523;    // GLB's port
 	std::vector<IpAddress> vips;  // IPv4 and IPv6
+	// Who may send GUE (directors and proxies) and the only hops packets are
+	// forwarded to: IPv4 prefixes. Unset (no `sources:`): the prefixes of the
+	// host's own IPv4 addresses, decided at `up` (see packaging/proxy.yaml).
+	std::optional<std::vector<IpPrefix>> sources;
 	bool enabled = true;          // second chance on (module hook)
 	std::string vip_device = "lo";
 	std::string ipv4_tunnel = "tandem4";  // ipip, external (collect_md) mode

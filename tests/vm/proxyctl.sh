@@ -10,7 +10,7 @@
 . "$VM_LIB"
 set -u
 CTL="$VM_BUILD/redirect/tandem-proxyctl"
-KO="$VM_BUILD/redirect/tandem_redirect.ko"
+KO="$VM_KO"
 trap topo_cleanup EXIT
 
 cat >/tmp/proxy.yaml <<'YAML'
