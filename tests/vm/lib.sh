@@ -111,6 +111,7 @@ vm_module_closure() {
 		for (i = 1; i <= n; i++) visit(base(d[i]))
 		print path[m]
 	}
+	FILENAME ~ /modules\.builtin$/ { seen[base($1)] = 1; next }  # built in (6.12: virtio_pci)
 	{
 		sub(/:$/, "", $1)
 		m = base($1)
@@ -122,7 +123,7 @@ vm_module_closure() {
 		n = split(want, w, " ")
 		for (i = 1; i <= n; i++) visit(w[i])
 		if (missing != "") { print "missing modules:" missing > "/dev/stderr"; exit 1 }
-	}' "$VM_ROOT/lib/modules/$kver/modules.dep"
+	}' "$VM_ROOT/lib/modules/$kver/modules.builtin" "$VM_ROOT/lib/modules/$kver/modules.dep"
 }
 
 # vm_build_initramfs OUT.cpio.gz: busybox, the 9p/virtio/overlay modules
