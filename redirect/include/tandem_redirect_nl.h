@@ -46,10 +46,15 @@ enum tandem_redirect_attr {
 	TANDEM_REDIRECT_A_CPU,			/* u32, in GET_COUNTERS dumps */
 	/*
 	 * nest of TANDEM_REDIRECT_SRC_A_PREFIX: who may send GUE to the
-	 * ports, and the only hops packets are forwarded to. An empty nest
-	 * (the default) means any address.
+	 * ports, and the only hops packets are forwarded to. No prefix (the
+	 * default) or 0.0.0.0/0 means any address.
 	 */
 	TANDEM_REDIRECT_A_SOURCES,
+	/*
+	 * u8 0/1 (default 0): take a packet locally when conntrack in this
+	 * namespace knows its flow (a server in another namespace behind DNAT).
+	 */
+	TANDEM_REDIRECT_A_CONNTRACK_LOCAL,
 
 	__TANDEM_REDIRECT_A_MAX,
 	TANDEM_REDIRECT_A_MAX = __TANDEM_REDIRECT_A_MAX - 1
@@ -109,6 +114,7 @@ enum tandem_redirect_ctr {
 	TANDEM_REDIRECT_CTR_DROP_BAD_PROTO,	/* inner protocol not 4 or 41 */
 	TANDEM_REDIRECT_CTR_DROP_SOURCE,	/* outer source not in SOURCES */
 	TANDEM_REDIRECT_CTR_DROP_HOP_DENIED,	/* next hop not in SOURCES */
+	TANDEM_REDIRECT_CTR_ACCEPT_CONNTRACK,	/* CONNTRACK_LOCAL: conntrack knows it */
 
 	__TANDEM_REDIRECT_CTR_MAX,
 	TANDEM_REDIRECT_CTR_MAX = __TANDEM_REDIRECT_CTR_MAX - 1

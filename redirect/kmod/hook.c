@@ -41,6 +41,8 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_tuple.h>
 #include <net/route.h>
 #include <net/tcp.h>
 
@@ -154,7 +156,55 @@ struct tandem_lookup {
 	struct net *net;
 	int dif;
 	int sdif;
+	bool conntrack_local;
 };
+
+/*
+ * Does this namespace's conntrack know the inner TCP flow (original
+ * direction, default zone)? For services in another namespace behind DNAT:
+ * no socket here, but the entry DNAT made is. nf_conntrack is looked up
+ * with symbol_get(), so the module does not load it on hosts that do not
+ * use this: without nf_conntrack there is no entry to find.
+ */
+static bool tandem_conntrack_knows(const struct tandem_lookup *lk, u8 l3num,
+				   const void *saddr, const void *daddr,
+				   const struct tcphdr *th)
+{
+	static const struct nf_conntrack_zone zone = {
+		.id = NF_CT_DEFAULT_ZONE_ID,
+		.dir = NF_CT_DEFAULT_ZONE_DIR,
+	};
+	struct nf_conntrack_tuple_hash *(*find)(struct net *,
+						const struct nf_conntrack_zone *,
+						const struct nf_conntrack_tuple *);
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conntrack_tuple t = {};
+
+	if (!lk->conntrack_local)
+		return false;
+	find = symbol_get(nf_conntrack_find_get);
+	if (!find)
+		return false;
+	t.src.l3num = l3num;
+	if (l3num == NFPROTO_IPV4) {
+		memcpy(&t.src.u3.ip, saddr, 4);
+		memcpy(&t.dst.u3.ip, daddr, 4);
+	} else {
+		memcpy(&t.src.u3.in6, saddr, 16);
+		memcpy(&t.dst.u3.in6, daddr, 16);
+	}
+	t.src.u.tcp.port = th->source;
+	t.dst.u.tcp.port = th->dest;
+	t.dst.protonum = IPPROTO_TCP;
+	t.dst.dir = IP_CT_DIR_ORIGINAL;
+	h = find(lk->net, &zone, &t);
+	symbol_put(nf_conntrack_find_get);
+	if (!h)
+		return false;
+	/* not nf_ct_put(): that would make nf_conntrack a dependency */
+	nf_conntrack_put(&nf_ct_tuplehash_to_ctrack(h)->ct_general);
+	return true;
+}
 
 static bool tandem_syncookie_v4(const struct tandem_lookup *lk,
 				const struct iphdr *iph,
@@ -346,6 +396,8 @@ static enum tandem_redirect_ctr tandem_decide_v4(const struct tandem_lookup *lk,
 	if (th->ack && !th->syn && !th->rst &&
 	    tandem_syncookie_v4(lk, iph, th))
 		return TANDEM_REDIRECT_CTR_ACCEPT_SYNCOOKIE;
+	if (tandem_conntrack_knows(lk, NFPROTO_IPV4, &iph->saddr, &iph->daddr, th))
+		return TANDEM_REDIRECT_CTR_ACCEPT_CONNTRACK;
 	return TANDEM_REDIRECT_CTR_FORWARDED;
 }
 
@@ -389,6 +441,8 @@ static enum tandem_redirect_ctr tandem_decide_v6(const struct tandem_lookup *lk,
 	if (th->ack && !th->syn && !th->rst &&
 	    tandem_syncookie_v6(lk, ip6h, th))
 		return TANDEM_REDIRECT_CTR_ACCEPT_SYNCOOKIE;
+	if (tandem_conntrack_knows(lk, NFPROTO_IPV6, &ip6h->saddr, &ip6h->daddr, th))
+		return TANDEM_REDIRECT_CTR_ACCEPT_CONNTRACK;
 	return TANDEM_REDIRECT_CTR_FORWARDED;
 }
 
@@ -537,6 +591,7 @@ static unsigned int tandem_one(struct tandem_net *tn,
 		.net = net,
 		.dif = inet_iif(skb),
 		.sdif = inet_sdif(skb),
+		.conntrack_local = cfg->conntrack_local,
 	};
 	enum tandem_redirect_ctr ctr;
 	unsigned int verdict;

@@ -36,6 +36,7 @@ static const struct nla_policy tandem_set_policy[TANDEM_REDIRECT_A_MAX + 1] = {
 	[TANDEM_REDIRECT_A_ENABLED] = NLA_POLICY_MAX(NLA_U8, 1),
 	[TANDEM_REDIRECT_A_PORTS] = NLA_POLICY_NESTED(tandem_port_policy),
 	[TANDEM_REDIRECT_A_SOURCES] = NLA_POLICY_NESTED(tandem_src_policy),
+	[TANDEM_REDIRECT_A_CONNTRACK_LOCAL] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 /* Parses A_PORTS into @cfg; 0 or -EINVAL with an extack message. */
@@ -125,9 +126,10 @@ static int tandem_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	if (!attrs[TANDEM_REDIRECT_A_PORTS] && !attrs[TANDEM_REDIRECT_A_ENABLED] &&
-	    !attrs[TANDEM_REDIRECT_A_SOURCES]) {
+	    !attrs[TANDEM_REDIRECT_A_SOURCES] &&
+	    !attrs[TANDEM_REDIRECT_A_CONNTRACK_LOCAL]) {
 		NL_SET_ERR_MSG(info->extack,
-			       "nothing to set: give ENABLED, PORTS and/or SOURCES");
+			       "nothing to set: give ENABLED, PORTS, SOURCES and/or CONNTRACK_LOCAL");
 		return -EINVAL;
 	}
 	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
@@ -147,6 +149,9 @@ static int tandem_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 					   info->extack);
 	if (err)
 		goto unlock;
+	if (attrs[TANDEM_REDIRECT_A_CONNTRACK_LOCAL])
+		cfg->conntrack_local =
+			nla_get_u8(attrs[TANDEM_REDIRECT_A_CONNTRACK_LOCAL]);
 	if (attrs[TANDEM_REDIRECT_A_ENABLED]) {
 		err = tandem_set_enabled(genl_info_net(info),
 					 nla_get_u8(attrs[TANDEM_REDIRECT_A_ENABLED]));
@@ -172,6 +177,8 @@ static int tandem_fill_config(struct sk_buff *msg, struct tandem_net *tn)
 
 	cfg = rcu_dereference_protected(tn->cfg, lockdep_is_held(&tn->lock));
 	if (nla_put_u8(msg, TANDEM_REDIRECT_A_ENABLED, tn->enabled) ||
+	    nla_put_u8(msg, TANDEM_REDIRECT_A_CONNTRACK_LOCAL,
+		       cfg->conntrack_local) ||
 	    nla_put_string(msg, TANDEM_REDIRECT_A_MODULE_VERSION,
 			   TANDEM_REDIRECT_VERSION))
 		return -EMSGSIZE;

@@ -25,6 +25,7 @@ struct tandem_cfg {
 	struct rcu_head rcu;
 	unsigned int n_ports;
 	__be16 ports[TANDEM_REDIRECT_MAX_PORTS];
+	bool conntrack_local;		/* a conntrack entry makes it ours */
 	unsigned int n_sources;		/* 0: any address */
 	struct tandem_prefix sources[TANDEM_REDIRECT_MAX_SOURCES];
 };

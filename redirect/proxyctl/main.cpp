@@ -61,6 +61,8 @@ int cmd_status(const SetupOptions &opt)
 		std::printf("gue ports:  %s\n", join_ports(cfg->ports).c_str());
 		std::printf("sources:    %s\n",
 			    cfg->sources.empty() ? "any" : join_prefixes(cfg->sources).c_str());
+		std::printf("conntrack:  %s\n", cfg->conntrack_local
+			    ? "flows conntrack knows are taken locally" : "not consulted");
 	}
 	bool exists = false;
 	auto st = load_state(opt.state_file, exists);
@@ -139,7 +141,8 @@ int cmd_stats(bool json, bool reset, bool per_cpu)
 }
 
 int cmd_set(std::optional<bool> enabled, std::optional<uint16_t> port,
-	    const std::optional<std::vector<std::string>> &source_args = std::nullopt)
+	    const std::optional<std::vector<std::string>> &source_args = std::nullopt,
+	    std::optional<bool> conntrack_local = std::nullopt)
 {
 	std::optional<std::vector<IpPrefix>> sources;
 	if (source_args) {
@@ -160,7 +163,7 @@ int cmd_set(std::optional<bool> enabled, std::optional<uint16_t> port,
 	std::optional<std::vector<uint16_t>> ports;
 	if (port)
 		ports = std::vector<uint16_t>{*port};
-	auto r = client->set_config(enabled, ports, sources);
+	auto r = client->set_config(enabled, ports, sources, conntrack_local);
 	if (!r)
 		return fail(r.error());
 	if (port)
@@ -168,6 +171,8 @@ int cmd_set(std::optional<bool> enabled, std::optional<uint16_t> port,
 			    "edit gue_port in proxy.yaml and run down/up for that)\n", *port);
 	if (enabled)
 		std::printf("tandem_redirect: second chance %s\n", *enabled ? "enabled" : "disabled");
+	if (conntrack_local)
+		std::printf("tandem_redirect: conntrack-local %s\n", *conntrack_local ? "on" : "off");
 	if (sources)
 		std::printf("tandem_redirect: sources %s\n",
 			    sources->empty() ? "any" : join_prefixes(*sources).c_str());
@@ -212,6 +217,11 @@ int main(int argc, char **argv)
 		"('any': no limit; replaces the list)");
 	std::vector<std::string> source_args;
 	set_sources->add_option("PREFIX", source_args, "a.b.c.d/len or any")->required();
+	auto *set_ct = set->add_subcommand(
+		"conntrack-local", "on: take a packet locally when this namespace's conntrack "
+		"knows its flow (services behind DNAT in another namespace); off: do not");
+	std::string ct_arg;
+	set_ct->add_option("on|off", ct_arg)->required()->check(CLI::IsMember({"on", "off"}));
 	set->require_subcommand(1);
 	auto *enable = app.add_subcommand("enable", "turn the second chance on");
 	auto *disable = app.add_subcommand("disable", "turn the second chance off (the GUE "
@@ -238,6 +248,8 @@ int main(int argc, char **argv)
 			return cmd_stats(json, reset, per_cpu);
 		if (set_port->parsed())
 			return cmd_set(std::nullopt, port);
+		if (set_ct->parsed())
+			return cmd_set(std::nullopt, std::nullopt, std::nullopt, ct_arg == "on");
 		if (set_sources->parsed())
 			return cmd_set(std::nullopt, std::nullopt, source_args);
 		if (enable->parsed())

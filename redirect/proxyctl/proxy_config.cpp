@@ -95,6 +95,11 @@ Result<void> parse_options(const Reader &r, const YAML::Node &node, ProxyConfig 
 			if (!b)
 				return b.error();
 			cfg.arp_sysctls = *b;
+		} else if (key == "conntrack_local") {
+			auto b = r.boolean(v, field);
+			if (!b)
+				return b.error();
+			cfg.conntrack_local = *b;
 		} else if (key == "vip_device" || key == "ipv4_tunnel" || key == "ipv6_tunnel") {
 			auto s = r.ifname(v, field);
 			if (!s)
@@ -104,7 +109,7 @@ Result<void> parse_options(const Reader &r, const YAML::Node &node, ProxyConfig 
 		} else {
 			return r.at(k.Mark(), field,
 				    "unknown option (known: enabled, vip_device, ipv4_tunnel, "
-				    "ipv6_tunnel, arp_sysctls)");
+				    "ipv6_tunnel, arp_sysctls, conntrack_local)");
 		}
 	}
 	if (cfg.ipv4_tunnel == cfg.ipv6_tunnel)

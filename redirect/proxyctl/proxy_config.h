@@ -26,6 +26,7 @@ struct ProxyConfig {
 	std::string ipv4_tunnel = "tandem4";  // ipip, external (collect_md) mode
 	std::string ipv6_tunnel = "tandem6";  // sit, only when sit0 is absent
 	bool arp_sysctls = true;      // arp_ignore=1 / arp_announce=2 (all)
+	bool conntrack_local = false; // take flows conntrack knows (DNAT to other netns)
 
 	bool has_v6() const;
 };

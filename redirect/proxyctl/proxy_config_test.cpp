@@ -30,6 +30,8 @@ TEST_CASE("minimal file takes the defaults")
 	CHECK(r->ipv4_tunnel == "tandem4");
 	CHECK(r->ipv6_tunnel == "tandem6");
 	CHECK(r->arp_sysctls);
+	CHECK_FALSE(r->conntrack_local);
+	CHECK_FALSE(r->sources.has_value());
 	CHECK_FALSE(r->has_v6());
 }
 
@@ -45,6 +47,7 @@ options:
   ipv4_tunnel: gue4
   ipv6_tunnel: gue6
   arp_sysctls: false
+  conntrack_local: true
 )", "proxy.yaml");
 	REQUIRE(r.ok());
 	CHECK(r->gue_port == 6080);
@@ -57,6 +60,7 @@ options:
 	CHECK(r->ipv4_tunnel == "gue4");
 	CHECK(r->ipv6_tunnel == "gue6");
 	CHECK_FALSE(r->arp_sysctls);
+	CHECK(r->conntrack_local);
 }
 
 TEST_CASE("errors name file, line, column and field")

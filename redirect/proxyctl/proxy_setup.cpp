@@ -117,23 +117,26 @@ private:
 				ports += (ports.empty() ? "" : ",") + std::to_string(p);
 			const std::string sources =
 				prev->sources.empty() ? "any" : join_prefixes(prev->sources);
-			if (auto s = record({"redirect", prev->enabled ? "1" : "0", ports, sources}); !s)
+			if (auto s = record({"redirect", prev->enabled ? "1" : "0", ports, sources,
+					     prev->conntrack_local ? "1" : "0"}); !s)
 				return s;
 		}
 		auto sources = wanted_sources();
 		if (!sources)
 			return sources.error();
 		const std::vector<uint16_t> want{cfg_.gue_port};
-		if (prev->enabled == cfg_.enabled && prev->ports == want && prev->sources == *sources)
+		if (prev->enabled == cfg_.enabled && prev->ports == want && prev->sources == *sources &&
+		    prev->conntrack_local == cfg_.conntrack_local)
 			return {};
-		auto set = client->set_config(cfg_.enabled, want, *sources);
+		auto set = client->set_config(cfg_.enabled, want, *sources, cfg_.conntrack_local);
 		if (!set)
 			return make_error(set.error().message + " (from " + cfg_.file +
-					  ": gue_port, sources, options.enabled)",
+					  ": gue_port, sources, options.enabled, options.conntrack_local)",
 					  set.error().sys_errno);
 		note("tandem_redirect: GUE port " + std::to_string(cfg_.gue_port) +
 		     (cfg_.enabled ? ", second chance enabled" : ", second chance disabled") +
-		     ", sources " + (sources->empty() ? "any" : join_prefixes(*sources)));
+		     ", sources " + (sources->empty() ? "any" : join_prefixes(*sources)) +
+		     (cfg_.conntrack_local ? ", flows conntrack knows taken locally" : ""));
 		return {};
 	}
 
@@ -373,7 +376,10 @@ Result<void> undo(const std::vector<std::string> &a, const SetupOptions &opt)
 		say(std::string("tandem_redirect back to ") + (a[1] == "1" ? "enabled" : "disabled") +
 		    (a.size() >= 3 ? ", ports " + a[2] : "") +
 		    (a.size() >= 4 ? ", sources " + a[3] : ""));
-		return client->set_config(a[1] == "1", ports, sources);
+		std::optional<bool> ct;
+		if (a.size() >= 5)
+			ct = a[4] == "1";
+		return client->set_config(a[1] == "1", ports, sources, ct);
 	}
 	if (kind == "module")
 		return {};  // other namespaces may use it: modules stay loaded

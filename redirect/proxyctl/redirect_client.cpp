@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "redirect_client.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -64,6 +65,7 @@ const char *counter_name(int id)
 	case TANDEM_REDIRECT_CTR_DROP_BAD_PROTO: return "drop_bad_proto";
 	case TANDEM_REDIRECT_CTR_DROP_SOURCE: return "drop_source";
 	case TANDEM_REDIRECT_CTR_DROP_HOP_DENIED: return "drop_hop_denied";
+	case TANDEM_REDIRECT_CTR_ACCEPT_CONNTRACK: return "accept_conntrack";
 	default: return nullptr;
 	}
 }
@@ -106,6 +108,8 @@ Result<RedirectConfig> RedirectClient::get_config()
 			return;
 		if (tb[TANDEM_REDIRECT_A_ENABLED])
 			cfg.enabled = nla_get_u8(tb[TANDEM_REDIRECT_A_ENABLED]) != 0;
+		if (tb[TANDEM_REDIRECT_A_CONNTRACK_LOCAL])
+			cfg.conntrack_local = nla_get_u8(tb[TANDEM_REDIRECT_A_CONNTRACK_LOCAL]) != 0;
 		if (tb[TANDEM_REDIRECT_A_MODULE_VERSION])
 			cfg.module_version = nla_get_string(tb[TANDEM_REDIRECT_A_MODULE_VERSION]);
 		if (tb[TANDEM_REDIRECT_A_PORTS]) {
@@ -132,6 +136,10 @@ Result<RedirectConfig> RedirectClient::get_config()
 				pfx.length = nla_get_u8(pt[TANDEM_REDIRECT_PFX_A_LEN]);
 				cfg.sources.push_back(pfx);
 			}
+			// 0.0.0.0/0 anywhere in it means any source: an empty list
+			if (std::any_of(cfg.sources.begin(), cfg.sources.end(),
+					[](const IpPrefix &p) { return p.length == 0; }))
+				cfg.sources.clear();
 		}
 	});
 	if (!ok)
@@ -141,13 +149,17 @@ Result<RedirectConfig> RedirectClient::get_config()
 
 Result<void> RedirectClient::set_config(std::optional<bool> enabled,
 					const std::optional<std::vector<uint16_t>> &ports,
-					const std::optional<std::vector<IpPrefix>> &sources)
+					const std::optional<std::vector<IpPrefix>> &sources,
+					std::optional<bool> conntrack_local)
 {
 	auto msg = genl_request(family_, TANDEM_REDIRECT_CMD_SET_CONFIG);
 	if (!msg)
 		return msg.error();
 	nl_msg *m = msg->get();
 	if (enabled && nla_put_u8(m, TANDEM_REDIRECT_A_ENABLED, *enabled ? 1 : 0) < 0)
+		return make_error("cannot build a netlink message: out of memory");
+	if (conntrack_local &&
+	    nla_put_u8(m, TANDEM_REDIRECT_A_CONNTRACK_LOCAL, *conntrack_local ? 1 : 0) < 0)
 		return make_error("cannot build a netlink message: out of memory");
 	if (ports) {
 		nlattr *nest = nla_nest_start(m, TANDEM_REDIRECT_A_PORTS);
@@ -159,10 +171,13 @@ Result<void> RedirectClient::set_config(std::optional<bool> enabled,
 		nla_nest_end(m, nest);
 	}
 	if (sources) {
+		// libnl drops an empty nest: "any" goes as the one prefix 0.0.0.0/0.
+		const std::vector<IpPrefix> any{IpPrefix{IpAddress::from_v4(0), 0}};
+		const std::vector<IpPrefix> &list = sources->empty() ? any : *sources;
 		nlattr *nest = nla_nest_start(m, TANDEM_REDIRECT_A_SOURCES);
 		if (!nest)
 			return make_error("cannot build a netlink message: out of memory");
-		for (const IpPrefix &p : *sources) {
+		for (const IpPrefix &p : list) {
 			if (!p.address.is_v4())
 				return make_error("tandem_redirect: source " + p.to_string() +
 						  ": GUE sources are IPv4 prefixes");

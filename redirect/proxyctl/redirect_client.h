@@ -18,6 +18,7 @@ struct RedirectConfig {
 	bool enabled = false;
 	std::vector<uint16_t> ports;
 	std::vector<IpPrefix> sources;  // empty: GUE from and to any address
+	bool conntrack_local = false;
 	std::string module_version;
 };
 
@@ -50,7 +51,8 @@ public:
 	// Only what is given changes; sources: IPv4 prefixes (empty: any).
 	Result<void> set_config(std::optional<bool> enabled,
 				const std::optional<std::vector<uint16_t>> &ports,
-				const std::optional<std::vector<IpPrefix>> &sources = std::nullopt);
+				const std::optional<std::vector<IpPrefix>> &sources = std::nullopt,
+				std::optional<bool> conntrack_local = std::nullopt);
 	Result<std::vector<Counter>> counters();
 	Result<std::vector<CpuCounters>> counters_per_cpu();
 	Result<void> reset_counters();

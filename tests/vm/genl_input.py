@@ -3,8 +3,9 @@
 
 Runs inside the VM (proxyctl.sh) with the module loaded, in the initial network
 namespace. Each request is built by hand (no libnl) so that it can be wrong in
-ways tandem-proxyctl never is; every one must be refused with EINVAL and a
-message saying why, and leave the configuration as it was. One PASS/FAIL line
+ways tandem-proxyctl never is; every one must be refused (EINVAL, or ERANGE for
+a value out of the policy's range) with a message saying why, and leave the
+configuration as it was. One PASS/FAIL line
 per check; exit 1 on any failure.
 """
 import errno
@@ -135,15 +136,15 @@ cases = [
     ("a port listed twice", nest(A_PORTS, u16(PORT_A_PORT, 80), u16(PORT_A_PORT, 80)),
      "listed twice"),
     ("an empty port list", nest(A_PORTS), "port list is empty"),
-    ("port 0", nest(A_PORTS, u16(PORT_A_PORT, 0)), ""),
+    ("port 0", nest(A_PORTS, u16(PORT_A_PORT, 0)), "out of range"),
     ("a junk attribute in the port list", nest(A_PORTS, u16(7, 80)), ""),
     ("a junk top-level attribute (type 99)", u8(99, 1), ""),
     ("ENABLED of the wrong size", attr(A_ENABLED, struct.pack("=I", 1)), ""),
-    ("ENABLED = 2", u8(A_ENABLED, 2), ""),
+    ("ENABLED = 2", u8(A_ENABLED, 2), "out of range"),
     ("PORTS not nested", attr(A_PORTS, struct.pack("=HHH", 6, 1, 80) + b"\0\0"), ""),
     ("a truncated attribute", struct.pack("=HH", 40, A_PORTS | NLA_F_NESTED) + b"\0" * 4, ""),
     ("a source with host bits", nest(A_SOURCES, prefix("10.0.0.1", 24)), "host bits"),
-    ("a source of length 33", nest(A_SOURCES, prefix("10.0.0.0", 33)), ""),
+    ("a source of length 33", nest(A_SOURCES, prefix("10.0.0.0", 33)), "out of range"),
     ("a source without its length",
      nest(A_SOURCES, nest(SRC_A_PREFIX, attr(PFX_A_ADDR4, socket.inet_aton("10.0.0.0")))),
      "needs ADDR4 and LEN"),
@@ -154,8 +155,10 @@ cases = [
 ]
 for name, payload, want in cases:
     err, text, _ = request(FAM, CMD_SET_CONFIG, VER, payload)
-    check(f"SET with {name}: EINVAL{' (' + want + ')' if want else ''}",
-          err == errno.EINVAL and want in text, f"got {os.strerror(err) if err else 'success'}: '{text}'")
+    # policy range checks answer ERANGE ("integer out of range"), the rest EINVAL
+    code = errno.ERANGE if want == "out of range" else errno.EINVAL
+    check(f"SET with {name}: {errno.errorcode[code]}{' (' + want + ')' if want else ''}",
+          err == code and want in text, f"got {os.strerror(err) if err else 'success'}: '{text}'")
 check("the configuration is unchanged after all of them", config() == before)
 print(f"{passes} passed, {fails} failed")
 sys.exit(1 if fails else 0)

@@ -36,7 +36,7 @@ from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 
 CTL = os.environ["CTL"]
-NS = {n: "tnd" + n for n in ("inj", "off", "p1", "p2", "p3")}
+NS = {n: "tnd" + n for n in ("inj", "off", "p1", "p2", "p3", "p1c")}
 ADDR = {"inj": "10.0.0.1", "off": "10.0.0.2", "p1": "10.0.0.11", "p2": "10.0.0.12",
         "p3": "10.0.0.13"}
 ADDR6 = {"inj": "fd00::1", "p1": "fd00::11", "p2": "fd00::12", "p3": "fd00::13"}
@@ -581,6 +581,64 @@ def policy_cases():
     bl.close()
 
 
+# --- services in another namespace behind DNAT -----------------------------
+def conntrack_cases():
+    c = ADDR["inj"]
+    case("conntrack-local: a server in a child namespace of p1, behind DNAT")
+    subprocess.run(["ip", "netns", "add", NS["p1c"]], check=True)
+    nsrun("p1", "ip", "link", "add", "ct0", "type", "veth", "peer", "name", "eth0", "netns", NS["p1c"])
+    nsrun("p1", "ip", "addr", "add", "10.200.0.1/24", "dev", "ct0")
+    nsrun("p1", "ip", "link", "set", "ct0", "up")
+    nsrun("p1", "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    for cmd in (["ip", "link", "set", "lo", "up"], ["ip", "addr", "add", "10.200.0.2/24", "dev", "eth0"],
+                ["ip", "link", "set", "eth0", "up"], ["ip", "route", "add", "default", "via", "10.200.0.1"]):
+        nsrun("p1c", *cmd)
+    nsrun("p1", "nft", "-f", "-", stdin=f"""table ip tndnat {{
+        chain pre {{
+            type nat hook prerouting priority -100
+            ip daddr {VIP} tcp dport 8080 dnat to 10.200.0.2:8080
+        }}
+    }}
+    """)
+    with InNs("p1c"):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("0.0.0.0", 8080))
+        srv.listen(4)
+    with InNs("inj"):
+        cl = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        cl.settimeout(WAIT)
+        try:
+            cl.connect((VIP, 8080))
+            ok = True
+        except OSError as e:
+            ok = False
+            print(f"  connect to {VIP}:8080: {e}")
+    check("the client reaches the server behind DNAT", ok)
+    cport = cl.getsockname()[1]
+    inner = bytes(IP(src=c, dst=VIP) / TCP(sport=cport, dport=8080, flags="A", seq=1, ack=1))
+    send(gue(inner, 4, ADDR["p1"], [ADDR["p2"]]))  # off (the default): not a local socket
+    expect["p1"]["forwarded"] += 1
+    expect["p2"]["accept_last_hop"] += 1
+    check("off: the flow's packet goes on to p2",
+          wait_for(wire["p2"], is_gue_from(ADDR["p1"], inner[20:24])) is not None)
+    ctl("p1", "set", "conntrack-local", "on")
+    send(gue(inner, 4, ADDR["p1"], [ADDR["p2"]]))
+    expect["p1"]["accept_conntrack"] += 1
+    check("on: p1 takes it (conntrack knows the flow)",
+          wait_for(wire["p2"], is_gue_from(ADDR["p1"], inner[20:24]), QUIET) is None)
+    other = bytes(IP(src=c, dst=VIP) / TCP(sport=45999, dport=8080, flags="A", seq=1, ack=1))
+    send(gue(other, 4, ADDR["p1"], [ADDR["p2"]]))  # a flow conntrack does not know
+    expect["p1"]["forwarded"] += 1
+    expect["p2"]["accept_last_hop"] += 1
+    check("on: an unknown flow still goes on to p2",
+          wait_for(wire["p2"], is_gue_from(ADDR["p1"], other[20:24])) is not None)
+    ctl("p1", "set", "conntrack-local", "off")
+    cl.close()
+    srv.close()
+    nsrun("p1", "nft", "delete", "table", "ip", "tndnat")
+
+
 # --- GLB's own redirect cases ---------------------------------------------
 def glb_cases():
     c = ADDR["inj"]
@@ -702,6 +760,7 @@ malformed_cases()
 checksum_cases()
 policy_cases()
 glb_cases()
+conntrack_cases()
 settle()
 print("== counters")
 for host in ("p1", "p2", "p3"):

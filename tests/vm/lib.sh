@@ -71,7 +71,7 @@ vm_require() {
 	command -v qemu-system-x86_64 >/dev/null ||
 		vm_skip "qemu-system-x86_64 not installed (apt install qemu-system-x86)"
 	VM_ROOT=
-	VM_KO="$build/redirect/tandem_redirect.ko"
+	VM_KO=${TANDEM_VM_KO:-$build/redirect/tandem_redirect.ko}  # TANDEM_VM_KO: another build, e.g. an old one
 	case ${TANDEM_VM_KERNEL:-host} in
 	host) ;;
 	trixie) vm_kernel_root "$build" ;;
