@@ -91,10 +91,11 @@ ip netns del tndgone
 sleep 1
 
 echo "== SET while a flood runs, then rmmod under the flood"
-# Bounded by its own clock (30 s): long enough for the SETs and the rmmod below,
-# over before the unload section.
-topo_exec fl timeout 60 "$FLOOD" 10.0.0.21 19523 "${CHURN_COUNT:-2000000}" 7 30 \
-	10.0.0.21 10.0.0.22 10.0.0.1 >/tmp/churn.out 2>&1 &
+# Bounded by its own clock (90 s), stopped right after the rmmod below: not
+# through topo_exec, so that $! is the flood itself (ip netns exec and timeout
+# exec it; timeout hands the TERM on).
+ip netns exec "${TOPO_NS_PREFIX}fl" timeout 100 "$FLOOD" 10.0.0.21 19523 \
+	"${CHURN_COUNT:-5000000}" 7 90 10.0.0.21 10.0.0.22 10.0.0.1 >/tmp/churn.out 2>&1 &
 fpid=$!
 sets=0
 end=$(($(date +%s) + 10))
@@ -112,6 +113,7 @@ lab_check "SETs under the flood all succeeded" yes "$([ "$sets" -gt 0 ] && [ $((
 echo "$sets SETs while flooding"
 lab_check "the flood is still running at rmmod" 0 "$(kill -0 "$fpid"; echo $?)"
 lab_check "rmmod under the flood succeeds" 0 "$(rmmod tandem_redirect; echo $?)"
+kill "$fpid" 2>/dev/null
 wait "$fpid"
 cat /tmp/churn.out
 lab_check "no WARNING/BUG/Oops after rmmod under the flood" 0 "$(lab_dmesg_clean; echo $?)"
