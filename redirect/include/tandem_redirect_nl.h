@@ -14,17 +14,20 @@
 #define _TANDEM_REDIRECT_NL_H
 
 #define TANDEM_REDIRECT_GENL_NAME	"tandem_redirect"
-#define TANDEM_REDIRECT_GENL_VERSION	1
+#define TANDEM_REDIRECT_GENL_VERSION	2
 
 /* GLB's GUE port; the default a new network namespace starts with. */
 #define TANDEM_REDIRECT_DEFAULT_PORT	19523
 /* Upper bound on the number of GUE ports one namespace can watch. */
 #define TANDEM_REDIRECT_MAX_PORTS	8
+/* Upper bound on the number of source prefixes (directors and proxies). */
+#define TANDEM_REDIRECT_MAX_SOURCES	64
 
 enum tandem_redirect_cmd {
 	TANDEM_REDIRECT_CMD_UNSPEC,
 	TANDEM_REDIRECT_CMD_GET_CONFIG,	/* reply: ENABLED, PORTS, MODULE_VERSION */
-	TANDEM_REDIRECT_CMD_SET_CONFIG,	/* request: ENABLED and/or PORTS */
+	/* request: ENABLED, PORTS and/or SOURCES (any subset, at least one) */
+	TANDEM_REDIRECT_CMD_SET_CONFIG,
 	/* reply: COUNTERS; dump: CPU + raw COUNTERS per possible CPU */
 	TANDEM_REDIRECT_CMD_GET_COUNTERS,
 	TANDEM_REDIRECT_CMD_RESET_COUNTERS,
@@ -41,6 +44,17 @@ enum tandem_redirect_attr {
 	TANDEM_REDIRECT_A_COUNTERS,		/* nest of TANDEM_REDIRECT_CTR_* */
 	TANDEM_REDIRECT_A_MODULE_VERSION,	/* string */
 	TANDEM_REDIRECT_A_CPU,			/* u32, in GET_COUNTERS dumps */
+	/*
+	 * nest of TANDEM_REDIRECT_SRC_A_PREFIX: who may send GUE to the
+	 * ports, and the only hops packets are forwarded to. No prefix (the
+	 * default) or 0.0.0.0/0 means any address.
+	 */
+	TANDEM_REDIRECT_A_SOURCES,
+	/*
+	 * u8 0/1 (default 0): take a packet locally when conntrack in this
+	 * namespace knows its flow (a server in another namespace behind DNAT).
+	 */
+	TANDEM_REDIRECT_A_CONNTRACK_LOCAL,
 
 	__TANDEM_REDIRECT_A_MAX,
 	TANDEM_REDIRECT_A_MAX = __TANDEM_REDIRECT_A_MAX - 1
@@ -53,6 +67,24 @@ enum tandem_redirect_port_attr {
 
 	__TANDEM_REDIRECT_PORT_A_MAX,
 	TANDEM_REDIRECT_PORT_A_MAX = __TANDEM_REDIRECT_PORT_A_MAX - 1
+};
+
+/* Inside TANDEM_REDIRECT_A_SOURCES: one nested PREFIX per prefix. */
+enum tandem_redirect_src_attr {
+	TANDEM_REDIRECT_SRC_A_UNSPEC,
+	TANDEM_REDIRECT_SRC_A_PREFIX,		/* nest of TANDEM_REDIRECT_PFX_A_* */
+
+	__TANDEM_REDIRECT_SRC_A_MAX,
+	TANDEM_REDIRECT_SRC_A_MAX = __TANDEM_REDIRECT_SRC_A_MAX - 1
+};
+
+enum tandem_redirect_pfx_attr {
+	TANDEM_REDIRECT_PFX_A_UNSPEC,
+	TANDEM_REDIRECT_PFX_A_ADDR4,		/* be32, host bits must be 0 */
+	TANDEM_REDIRECT_PFX_A_LEN,		/* u8, 0..32 */
+
+	__TANDEM_REDIRECT_PFX_A_MAX,
+	TANDEM_REDIRECT_PFX_A_MAX = __TANDEM_REDIRECT_PFX_A_MAX - 1
 };
 
 /*
@@ -80,6 +112,9 @@ enum tandem_redirect_ctr {
 	TANDEM_REDIRECT_CTR_DROP_BAD_HEADER,	/* version, C bit, flags, type */
 	TANDEM_REDIRECT_CTR_DROP_BAD_HLEN,	/* hlen != 1 + hop_count */
 	TANDEM_REDIRECT_CTR_DROP_BAD_PROTO,	/* inner protocol not 4 or 41 */
+	TANDEM_REDIRECT_CTR_DROP_SOURCE,	/* outer source not in SOURCES */
+	TANDEM_REDIRECT_CTR_DROP_HOP_DENIED,	/* next hop not in SOURCES */
+	TANDEM_REDIRECT_CTR_ACCEPT_CONNTRACK,	/* CONNTRACK_LOCAL: conntrack knows it */
 
 	__TANDEM_REDIRECT_CTR_MAX,
 	TANDEM_REDIRECT_CTR_MAX = __TANDEM_REDIRECT_CTR_MAX - 1

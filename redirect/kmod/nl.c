@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitops.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
@@ -22,74 +23,135 @@ static const struct nla_policy tandem_port_policy[TANDEM_REDIRECT_PORT_A_MAX + 1
 	[TANDEM_REDIRECT_PORT_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 };
 
+static const struct nla_policy tandem_pfx_policy[TANDEM_REDIRECT_PFX_A_MAX + 1] = {
+	[TANDEM_REDIRECT_PFX_A_ADDR4] = { .type = NLA_BE32 },
+	[TANDEM_REDIRECT_PFX_A_LEN] = NLA_POLICY_MAX(NLA_U8, 32),
+};
+
+static const struct nla_policy tandem_src_policy[TANDEM_REDIRECT_SRC_A_MAX + 1] = {
+	[TANDEM_REDIRECT_SRC_A_PREFIX] = NLA_POLICY_NESTED(tandem_pfx_policy),
+};
+
 static const struct nla_policy tandem_set_policy[TANDEM_REDIRECT_A_MAX + 1] = {
 	[TANDEM_REDIRECT_A_ENABLED] = NLA_POLICY_MAX(NLA_U8, 1),
 	[TANDEM_REDIRECT_A_PORTS] = NLA_POLICY_NESTED(tandem_port_policy),
+	[TANDEM_REDIRECT_A_SOURCES] = NLA_POLICY_NESTED(tandem_src_policy),
+	[TANDEM_REDIRECT_A_CONNTRACK_LOCAL] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
-/* Parses A_PORTS into a new config; returns it or an ERR_PTR. */
-static struct tandem_cfg *tandem_parse_ports(const struct nlattr *ports,
-					     struct netlink_ext_ack *extack)
+/* Parses A_PORTS into @cfg; 0 or -EINVAL with an extack message. */
+static int tandem_parse_ports(struct tandem_cfg *cfg, const struct nlattr *ports,
+			      struct netlink_ext_ack *extack)
 {
-	struct tandem_cfg *cfg;
 	struct nlattr *a;
 	unsigned int i;
 	int rem;
 
-	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
-	if (!cfg)
-		return ERR_PTR(-ENOMEM);
-
+	cfg->n_ports = 0;
 	nla_for_each_nested(a, ports, rem) {
 		__be16 port;
 
 		if (nla_type(a) != TANDEM_REDIRECT_PORT_A_PORT) {
 			NL_SET_ERR_MSG_ATTR(extack, a, "unexpected attribute in port list");
-			goto invalid;
+			return -EINVAL;
 		}
 		if (cfg->n_ports == TANDEM_REDIRECT_MAX_PORTS) {
 			NL_SET_ERR_MSG_ATTR(extack, a, "too many GUE ports (at most 8)");
-			goto invalid;
+			return -EINVAL;
 		}
 		port = htons(nla_get_u16(a));
 		for (i = 0; i < cfg->n_ports; i++) {
 			if (cfg->ports[i] == port) {
 				NL_SET_ERR_MSG_ATTR(extack, a, "GUE port listed twice");
-				goto invalid;
+				return -EINVAL;
 			}
 		}
 		cfg->ports[cfg->n_ports++] = port;
 	}
 	if (!cfg->n_ports) {
 		NL_SET_ERR_MSG_ATTR(extack, ports, "port list is empty: give at least one GUE port");
-		goto invalid;
+		return -EINVAL;
 	}
-	return cfg;
+	return 0;
+}
 
-invalid:
-	kfree(cfg);
-	return ERR_PTR(-EINVAL);
+/* Parses A_SOURCES into @cfg (an empty nest: any source). */
+static int tandem_parse_sources(struct tandem_cfg *cfg,
+				const struct nlattr *sources,
+				struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[TANDEM_REDIRECT_PFX_A_MAX + 1];
+	struct nlattr *a;
+	int rem, err;
+
+	cfg->n_sources = 0;
+	nla_for_each_nested(a, sources, rem) {
+		struct tandem_prefix *pfx;
+		u8 len;
+
+		if (nla_type(a) != TANDEM_REDIRECT_SRC_A_PREFIX) {
+			NL_SET_ERR_MSG_ATTR(extack, a, "unexpected attribute in source list");
+			return -EINVAL;
+		}
+		if (cfg->n_sources == TANDEM_REDIRECT_MAX_SOURCES) {
+			NL_SET_ERR_MSG_ATTR(extack, a, "too many source prefixes (at most 64)");
+			return -EINVAL;
+		}
+		err = nla_parse_nested(tb, TANDEM_REDIRECT_PFX_A_MAX, a,
+				       tandem_pfx_policy, extack);
+		if (err)
+			return err;
+		if (!tb[TANDEM_REDIRECT_PFX_A_ADDR4] || !tb[TANDEM_REDIRECT_PFX_A_LEN]) {
+			NL_SET_ERR_MSG_ATTR(extack, a, "a source prefix needs ADDR4 and LEN");
+			return -EINVAL;
+		}
+		len = nla_get_u8(tb[TANDEM_REDIRECT_PFX_A_LEN]);
+		pfx = &cfg->sources[cfg->n_sources];
+		pfx->mask = len ? htonl(~0U << (32 - len)) : 0;
+		pfx->addr = nla_get_be32(tb[TANDEM_REDIRECT_PFX_A_ADDR4]);
+		if (pfx->addr & ~pfx->mask) {
+			NL_SET_ERR_MSG_ATTR(extack, a, "source prefix has host bits set");
+			return -EINVAL;
+		}
+		cfg->n_sources++;
+	}
+	return 0;
 }
 
 static int tandem_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tandem_net *tn = tandem_pernet(genl_info_net(info));
-	struct tandem_cfg *cfg = NULL, *old;
 	struct nlattr **attrs = info->attrs;
-	int err = 0;
+	struct tandem_cfg *cfg, *old;
+	int err;
 
-	if (!attrs[TANDEM_REDIRECT_A_PORTS] && !attrs[TANDEM_REDIRECT_A_ENABLED]) {
-		NL_SET_ERR_MSG(info->extack, "nothing to set: give ENABLED and/or PORTS");
+	if (!attrs[TANDEM_REDIRECT_A_PORTS] && !attrs[TANDEM_REDIRECT_A_ENABLED] &&
+	    !attrs[TANDEM_REDIRECT_A_SOURCES] &&
+	    !attrs[TANDEM_REDIRECT_A_CONNTRACK_LOCAL]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "nothing to set: give ENABLED, PORTS, SOURCES and/or CONNTRACK_LOCAL");
 		return -EINVAL;
 	}
-	if (attrs[TANDEM_REDIRECT_A_PORTS]) {
-		cfg = tandem_parse_ports(attrs[TANDEM_REDIRECT_A_PORTS],
-					 info->extack);
-		if (IS_ERR(cfg))
-			return PTR_ERR(cfg);
-	}
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return -ENOMEM;
 
 	mutex_lock(&tn->lock);
+	/* What the message does not name stays as it is. */
+	old = rcu_dereference_protected(tn->cfg, lockdep_is_held(&tn->lock));
+	memcpy(cfg, old, sizeof(*cfg));
+	err = 0;
+	if (attrs[TANDEM_REDIRECT_A_PORTS])
+		err = tandem_parse_ports(cfg, attrs[TANDEM_REDIRECT_A_PORTS],
+					 info->extack);
+	if (!err && attrs[TANDEM_REDIRECT_A_SOURCES])
+		err = tandem_parse_sources(cfg, attrs[TANDEM_REDIRECT_A_SOURCES],
+					   info->extack);
+	if (err)
+		goto unlock;
+	if (attrs[TANDEM_REDIRECT_A_CONNTRACK_LOCAL])
+		cfg->conntrack_local =
+			nla_get_u8(attrs[TANDEM_REDIRECT_A_CONNTRACK_LOCAL]);
 	if (attrs[TANDEM_REDIRECT_A_ENABLED]) {
 		err = tandem_set_enabled(genl_info_net(info),
 					 nla_get_u8(attrs[TANDEM_REDIRECT_A_ENABLED]));
@@ -98,12 +160,9 @@ static int tandem_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 			goto unlock;
 		}
 	}
-	if (cfg) {
-		old = rcu_replace_pointer(tn->cfg, cfg,
-					  lockdep_is_held(&tn->lock));
-		kfree_rcu(old, rcu);
-		cfg = NULL;
-	}
+	rcu_assign_pointer(tn->cfg, cfg);
+	kfree_rcu(old, rcu);
+	cfg = NULL;
 unlock:
 	mutex_unlock(&tn->lock);
 	kfree(cfg);
@@ -118,6 +177,8 @@ static int tandem_fill_config(struct sk_buff *msg, struct tandem_net *tn)
 
 	cfg = rcu_dereference_protected(tn->cfg, lockdep_is_held(&tn->lock));
 	if (nla_put_u8(msg, TANDEM_REDIRECT_A_ENABLED, tn->enabled) ||
+	    nla_put_u8(msg, TANDEM_REDIRECT_A_CONNTRACK_LOCAL,
+		       cfg->conntrack_local) ||
 	    nla_put_string(msg, TANDEM_REDIRECT_A_MODULE_VERSION,
 			   TANDEM_REDIRECT_VERSION))
 		return -EMSGSIZE;
@@ -130,6 +191,23 @@ static int tandem_fill_config(struct sk_buff *msg, struct tandem_net *tn)
 			nla_nest_cancel(msg, nest);
 			return -EMSGSIZE;
 		}
+	}
+	nla_nest_end(msg, nest);
+
+	nest = nla_nest_start(msg, TANDEM_REDIRECT_A_SOURCES);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < cfg->n_sources; i++) {
+		struct nlattr *pfx = nla_nest_start(msg, TANDEM_REDIRECT_SRC_A_PREFIX);
+
+		if (!pfx ||
+		    nla_put_be32(msg, TANDEM_REDIRECT_PFX_A_ADDR4, cfg->sources[i].addr) ||
+		    nla_put_u8(msg, TANDEM_REDIRECT_PFX_A_LEN,
+			       hweight32(cfg->sources[i].mask))) {
+			nla_nest_cancel(msg, nest);
+			return -EMSGSIZE;
+		}
+		nla_nest_end(msg, pfx);
 	}
 	nla_nest_end(msg, nest);
 	return 0;

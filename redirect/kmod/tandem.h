@@ -16,10 +16,18 @@
 #include "tandem_redirect_nl.h"
 
 /* Immutable once published; replaced as a whole under tandem_net.lock. */
+struct tandem_prefix {
+	__be32 addr;
+	__be32 mask;
+};
+
 struct tandem_cfg {
 	struct rcu_head rcu;
 	unsigned int n_ports;
 	__be16 ports[TANDEM_REDIRECT_MAX_PORTS];
+	bool conntrack_local;		/* a conntrack entry makes it ours */
+	unsigned int n_sources;		/* 0: any address */
+	struct tandem_prefix sources[TANDEM_REDIRECT_MAX_SOURCES];
 };
 
 struct tandem_stats {

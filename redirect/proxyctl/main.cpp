@@ -59,6 +59,10 @@ int cmd_status(const SetupOptions &opt)
 			    cfg->module_version.c_str(), TANDEM_REDIRECT_GENL_VERSION);
 		std::printf("redirect:   %s\n", cfg->enabled ? "enabled" : "disabled");
 		std::printf("gue ports:  %s\n", join_ports(cfg->ports).c_str());
+		std::printf("sources:    %s\n",
+			    cfg->sources.empty() ? "any" : join_prefixes(cfg->sources).c_str());
+		std::printf("conntrack:  %s\n", cfg->conntrack_local
+			    ? "flows conntrack knows are taken locally" : "not consulted");
 	}
 	bool exists = false;
 	auto st = load_state(opt.state_file, exists);
@@ -136,15 +140,30 @@ int cmd_stats(bool json, bool reset, bool per_cpu)
 	return 0;
 }
 
-int cmd_set(std::optional<bool> enabled, std::optional<uint16_t> port)
+int cmd_set(std::optional<bool> enabled, std::optional<uint16_t> port,
+	    const std::optional<std::vector<std::string>> &source_args = std::nullopt,
+	    std::optional<bool> conntrack_local = std::nullopt)
 {
+	std::optional<std::vector<IpPrefix>> sources;
+	if (source_args) {
+		sources.emplace();
+		for (const auto &s : *source_args) {
+			if (s == "any")
+				continue;
+			auto p = IpPrefix::parse(s);
+			if (!p || !p->address.is_v4())
+				return fail("set sources: '" + s + "' is not an IPv4 prefix "
+					    "(a.b.c.d/len, or 'any')");
+			sources->push_back(*p);
+		}
+	}
 	auto client = RedirectClient::connect();
 	if (!client)
 		return fail(client.error());
 	std::optional<std::vector<uint16_t>> ports;
 	if (port)
 		ports = std::vector<uint16_t>{*port};
-	auto r = client->set_config(enabled, ports);
+	auto r = client->set_config(enabled, ports, sources, conntrack_local);
 	if (!r)
 		return fail(r.error());
 	if (port)
@@ -152,6 +171,11 @@ int cmd_set(std::optional<bool> enabled, std::optional<uint16_t> port)
 			    "edit gue_port in proxy.yaml and run down/up for that)\n", *port);
 	if (enabled)
 		std::printf("tandem_redirect: second chance %s\n", *enabled ? "enabled" : "disabled");
+	if (conntrack_local)
+		std::printf("tandem_redirect: conntrack-local %s\n", *conntrack_local ? "on" : "off");
+	if (sources)
+		std::printf("tandem_redirect: sources %s\n",
+			    sources->empty() ? "any" : join_prefixes(*sources).c_str());
 	return 0;
 }
 
@@ -188,6 +212,16 @@ int main(int argc, char **argv)
 	auto *set_port = set->add_subcommand("port", "watch GUE port N (replaces the list)");
 	uint16_t port = 0;
 	set_port->add_option("N", port, "UDP port")->required()->check(CLI::Range(1, 65535));
+	auto *set_sources = set->add_subcommand(
+		"sources", "accept GUE only from, and forward only to, these IPv4 prefixes "
+		"('any': no limit; replaces the list)");
+	std::vector<std::string> source_args;
+	set_sources->add_option("PREFIX", source_args, "a.b.c.d/len or any")->required();
+	auto *set_ct = set->add_subcommand(
+		"conntrack-local", "on: take a packet locally when this namespace's conntrack "
+		"knows its flow (services behind DNAT in another namespace); off: do not");
+	std::string ct_arg;
+	set_ct->add_option("on|off", ct_arg)->required()->check(CLI::IsMember({"on", "off"}));
 	set->require_subcommand(1);
 	auto *enable = app.add_subcommand("enable", "turn the second chance on");
 	auto *disable = app.add_subcommand("disable", "turn the second chance off (the GUE "
@@ -214,6 +248,10 @@ int main(int argc, char **argv)
 			return cmd_stats(json, reset, per_cpu);
 		if (set_port->parsed())
 			return cmd_set(std::nullopt, port);
+		if (set_ct->parsed())
+			return cmd_set(std::nullopt, std::nullopt, std::nullopt, ct_arg == "on");
+		if (set_sources->parsed())
+			return cmd_set(std::nullopt, std::nullopt, source_args);
 		if (enable->parsed())
 			return cmd_set(true, std::nullopt);
 		if (disable->parsed())

@@ -95,6 +95,11 @@ Result<void> parse_options(const Reader &r, const YAML::Node &node, ProxyConfig 
 			if (!b)
 				return b.error();
 			cfg.arp_sysctls = *b;
+		} else if (key == "conntrack_local") {
+			auto b = r.boolean(v, field);
+			if (!b)
+				return b.error();
+			cfg.conntrack_local = *b;
 		} else if (key == "vip_device" || key == "ipv4_tunnel" || key == "ipv6_tunnel") {
 			auto s = r.ifname(v, field);
 			if (!s)
@@ -131,7 +136,7 @@ Result<void> parse_options(const Reader &r, const YAML::Node &node, ProxyConfig 
 		} else {
 			return r.at(k.Mark(), field,
 				    "unknown option (known: enabled, vip_device, ipv4_tunnel, "
-				    "ipv6_tunnel, arp_sysctls, mss, mss_hops)");
+				    "ipv6_tunnel, arp_sysctls, mss, mss_hops, conntrack_local)");
 		}
 	}
 	if (cfg.ipv4_tunnel == cfg.ipv6_tunnel)
@@ -159,6 +164,54 @@ Result<void> parse_vips(const Reader &r, const YAML::Node &node, ProxyConfig &cf
 			return r.at(v.Mark(), field, addr->to_string() + " is listed twice");
 		cfg.vips.push_back(*addr);
 	}
+	return {};
+}
+
+// At most TANDEM_REDIRECT_MAX_SOURCES (the module's limit).
+constexpr size_t kMaxSources = 64;
+
+Result<void> parse_sources(const Reader &r, const YAML::Node &node, ProxyConfig &cfg)
+{
+	if (!node.IsSequence())
+		return r.at(node.Mark(), "sources",
+			    "expected a list of IPv4 prefixes of the directors and proxies, "
+			    "e.g. [192.0.2.0/24, 198.51.100.7]");
+	if (node.size() == 0)
+		return r.at(node.Mark(), "sources",
+			    "is empty: no director could reach this proxy; list the directors' and "
+			    "proxies' prefixes (0.0.0.0/0 accepts GUE from anywhere)");
+	if (node.size() > kMaxSources)
+		return r.at(node.Mark(), "sources",
+			    "has " + std::to_string(node.size()) + " prefixes; at most " +
+			    std::to_string(kMaxSources) + ": merge them into wider prefixes");
+	std::vector<IpPrefix> out;
+	std::set<IpPrefix> seen;
+	size_t i = 0;
+	for (const YAML::Node &v : node) {
+		const std::string field = "sources[" + std::to_string(i++) + "]";
+		auto s = r.scalar(v, field);
+		if (!s)
+			return s.error();
+		auto pfx = IpPrefix::parse(*s);
+		if (!pfx) {
+			auto slash = s->find('/');
+			auto addr = IpAddress::parse(s->substr(0, slash));
+			if (addr && slash != std::string::npos)
+				return r.at(v.Mark(), field,
+					    "'" + *s + "' has host bits set or a bad length: write the "
+					    "network address, e.g. 192.0.2.0/24");
+			return r.at(v.Mark(), field,
+				    "'" + *s + "' is not an IPv4 address or prefix (a.b.c.d or a.b.c.d/len)");
+		}
+		if (!pfx->address.is_v4())
+			return r.at(v.Mark(), field,
+				    "'" + *s + "' is IPv6: GUE from directors runs over IPv4, list IPv4 "
+				    "prefixes");
+		if (!seen.insert(*pfx).second)
+			return r.at(v.Mark(), field, "'" + *s + "' is listed twice");
+		out.push_back(*pfx);
+	}
+	cfg.sources = std::move(out);
 	return {};
 }
 
@@ -204,9 +257,11 @@ Result<ProxyConfig> parse_proxy_config(const std::string &text, const std::strin
 			have_vips = true;
 		} else if (key == "options") {
 			ok = parse_options(r, v, cfg);
+		} else if (key == "sources") {
+			ok = parse_sources(r, v, cfg);
 		} else {
 			return r.at(k.Mark(), key,
-				    "unknown key (known: gue_port, vips, options)");
+				    "unknown key (known: gue_port, vips, sources, options)");
 		}
 		if (!ok)
 			return ok.error();

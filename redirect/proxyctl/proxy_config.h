@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct ProxyConfig {
 	std::string file;             // where it came from, for messages
 	uint16_t gue_port = 19523;    // GLB's port
 	std::vector<IpAddress> vips;  // IPv4 and IPv6
+	// Who may send GUE (directors and proxies) and the only hops packets are
+	// forwarded to: IPv4 prefixes. Unset (no `sources:`): the prefixes of the
+	// host's own IPv4 addresses, decided at `up` (see packaging/proxy.yaml).
+	std::optional<std::vector<IpPrefix>> sources;
 	bool enabled = true;          // second chance on (module hook)
 	std::string vip_device = "lo";
 	std::string ipv4_tunnel = "tandem4";  // ipip, external (collect_md) mode
@@ -31,6 +36,7 @@ struct ProxyConfig {
 	MssMode mss = MssMode::automatic;
 	uint16_t mss_value = 0;       // MssMode::fixed
 	unsigned mss_hops = 2;        // MssMode::automatic: the directors' hops per packet
+	bool conntrack_local = false; // take flows conntrack knows (DNAT to other netns)
 
 	bool has_v6() const;
 };

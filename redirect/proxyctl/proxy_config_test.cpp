@@ -31,6 +31,8 @@ TEST_CASE("minimal file takes the defaults")
 	CHECK(r->ipv4_tunnel == "tandem4");
 	CHECK(r->ipv6_tunnel == "tandem6");
 	CHECK(r->arp_sysctls);
+	CHECK_FALSE(r->conntrack_local);
+	CHECK_FALSE(r->sources.has_value());
 	CHECK_FALSE(r->has_v6());
 }
 
@@ -46,6 +48,7 @@ options:
   ipv4_tunnel: gue4
   ipv6_tunnel: gue6
   arp_sysctls: false
+  conntrack_local: true
 )", "proxy.yaml");
 	REQUIRE(r.ok());
 	CHECK(r->gue_port == 6080);
@@ -58,12 +61,13 @@ options:
 	CHECK(r->ipv4_tunnel == "gue4");
 	CHECK(r->ipv6_tunnel == "gue6");
 	CHECK_FALSE(r->arp_sysctls);
+	CHECK(r->conntrack_local);
 }
 
 TEST_CASE("errors name file, line, column and field")
 {
 	CHECK(error_of("gue_port: 1\nvips: []\nbogus: 1\n") ==
-	      "proxy.yaml:3:1: bogus: unknown key (known: gue_port, vips, options)");
+	      "proxy.yaml:3:1: bogus: unknown key (known: gue_port, vips, sources, options)");
 	CHECK(error_of("gue_port: 0\nvips: []\n").rfind("proxy.yaml:1:11: gue_port: expected a UDP port", 0) == 0);
 	CHECK(error_of("gue_port: 65536\nvips: []\n").find("gue_port:") != std::string::npos);
 	CHECK(error_of("gue_port: 19523x\nvips: []\n").find("got '19523x'") != std::string::npos);
@@ -124,4 +128,42 @@ TEST_CASE("MSS values and the nftables rules for them")
 	      "syn | ack tcp option maxseg size > 1420 tcp option maxseg size set 1420\n"
 	      "add rule inet tandem_mss synack ip6 saddr { 2001:db8::10 } tcp flags & (syn | ack) == "
 	      "syn | ack tcp option maxseg size > 1400 tcp option maxseg size set 1400\n");
+}
+
+TEST_CASE("sources: unset, a list, and its errors")
+{
+	auto none = parse_proxy_config("gue_port: 1\nvips: []\n", "proxy.yaml");
+	REQUIRE(none.ok());
+	CHECK_FALSE(none->sources.has_value());  // decided at up: the host's own networks
+
+	auto r = parse_proxy_config("gue_port: 1\nvips: []\nsources:\n  - 192.0.2.0/24\n"
+				    "  - 198.51.100.7\n  - 0.0.0.0/0\n", "proxy.yaml");
+	REQUIRE(r.ok());
+	REQUIRE(r->sources.has_value());
+	REQUIRE(r->sources->size() == 3);
+	CHECK((*r->sources)[0].to_string() == "192.0.2.0/24");
+	CHECK((*r->sources)[1].to_string() == "198.51.100.7");
+	CHECK((*r->sources)[1].length == 32);
+	CHECK((*r->sources)[2].length == 0);
+
+	CHECK(error_of("gue_port: 1\nvips: []\nsources: []\n")
+		      .rfind("proxy.yaml:3:10: sources: is empty", 0) == 0);
+	CHECK(error_of("gue_port: 1\nvips: []\nsources: 10.0.0.0/8\n")
+		      .rfind("proxy.yaml:3:10: sources: expected a list of IPv4 prefixes", 0) == 0);
+	CHECK(error_of("gue_port: 1\nvips: []\nsources: [10.0.0.1/8]\n")
+		      .rfind("proxy.yaml:3:11: sources[0]: '10.0.0.1/8' has host bits set", 0) == 0);
+	CHECK(error_of("gue_port: 1\nvips: []\nsources: [10.0.0.0/33]\n")
+		      .find("sources[0]: '10.0.0.0/33' has host bits set or a bad length") != std::string::npos);
+	CHECK(error_of("gue_port: 1\nvips: []\nsources:\n  - 10.0.0.0/8\n  - director\n")
+		      .rfind("proxy.yaml:5:5: sources[1]: 'director' is not an IPv4 address or prefix", 0) == 0);
+	CHECK(error_of("gue_port: 1\nvips: []\nsources: [2001:db8::/32]\n")
+		      .find("sources[0]: '2001:db8::/32' is IPv6") != std::string::npos);
+	CHECK(error_of("gue_port: 1\nvips: []\nsources: [10.0.0.0/8, 10.0.0.0/8]\n")
+		      .rfind("proxy.yaml:3:23: sources[1]: '10.0.0.0/8' is listed twice", 0) == 0);
+	CHECK(error_of("gue_port: 1\nvips: []\nsources: [[10.0.0.0/8]]\n")
+		      .find("sources[0]: expected a single value") != std::string::npos);
+	std::string many = "gue_port: 1\nvips: []\nsources:\n";
+	for (int i = 0; i < 65; i++)
+		many += "  - 10.0." + std::to_string(i) + ".0/24\n";
+	CHECK(error_of(many).find("sources: has 65 prefixes; at most 64") != std::string::npos);
 }

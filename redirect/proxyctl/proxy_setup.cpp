@@ -84,6 +84,29 @@ private:
 		return {};
 	}
 
+	// sources: from proxy.yaml, or (none there) the networks of this host's
+	// own IPv4 addresses, said on stderr each time: safe, and visible.
+	Result<std::vector<IpPrefix>> wanted_sources()
+	{
+		if (cfg_.sources)
+			return *cfg_.sources;
+		auto rtnl = Rtnl::open();
+		if (!rtnl)
+			return rtnl.error();
+		auto lo = rtnl->link("lo");
+		if (!lo)
+			return lo.error();
+		auto nets = rtnl->ipv4_networks(*lo ? (*lo)->ifindex : 0);
+		if (!nets)
+			return nets.error();
+		std::fprintf(stderr,
+			     "tandem-proxyctl: warning: %s has no sources: accepting GUE only from, and "
+			     "forwarding only to, the networks of this host's IPv4 addresses (%s); list "
+			     "the directors' and proxies' prefixes in sources:\n",
+			     cfg_.file.c_str(), nets->empty() ? "none" : join_prefixes(*nets).c_str());
+		return *nets;
+	}
+
 	Result<void> redirect()
 	{
 		auto client = RedirectClient::connect();
@@ -96,18 +119,28 @@ private:
 			std::string ports;
 			for (uint16_t p : prev->ports)
 				ports += (ports.empty() ? "" : ",") + std::to_string(p);
-			if (auto s = record({"redirect", prev->enabled ? "1" : "0", ports}); !s)
+			const std::string sources =
+				prev->sources.empty() ? "any" : join_prefixes(prev->sources);
+			if (auto s = record({"redirect", prev->enabled ? "1" : "0", ports, sources,
+					     prev->conntrack_local ? "1" : "0"}); !s)
 				return s;
 		}
+		auto sources = wanted_sources();
+		if (!sources)
+			return sources.error();
 		const std::vector<uint16_t> want{cfg_.gue_port};
-		if (prev->enabled == cfg_.enabled && prev->ports == want)
+		if (prev->enabled == cfg_.enabled && prev->ports == want && prev->sources == *sources &&
+		    prev->conntrack_local == cfg_.conntrack_local)
 			return {};
-		auto set = client->set_config(cfg_.enabled, want);
+		auto set = client->set_config(cfg_.enabled, want, *sources, cfg_.conntrack_local);
 		if (!set)
-			return make_error(set.error().message + " (from " + cfg_.file + ": gue_port, options.enabled)",
+			return make_error(set.error().message + " (from " + cfg_.file +
+					  ": gue_port, sources, options.enabled, options.conntrack_local)",
 					  set.error().sys_errno);
 		note("tandem_redirect: GUE port " + std::to_string(cfg_.gue_port) +
-		     (cfg_.enabled ? ", second chance enabled" : ", second chance disabled"));
+		     (cfg_.enabled ? ", second chance enabled" : ", second chance disabled") +
+		     ", sources " + (sources->empty() ? "any" : join_prefixes(*sources)) +
+		     (cfg_.conntrack_local ? ", flows conntrack knows taken locally" : ""));
 		return {};
 	}
 
@@ -390,9 +423,19 @@ Result<void> undo(const std::vector<std::string> &a, const SetupOptions &opt)
 		std::optional<std::vector<uint16_t>> ports;
 		if (a.size() >= 3 && !a[2].empty())
 			ports = parse_ports(a[2]);
+		std::optional<std::vector<IpPrefix>> sources;
+		if (a.size() >= 4) {
+			sources = a[3] == "any" ? std::vector<IpPrefix>{} : parse_prefixes(a[3]);
+			if (!sources)
+				return make_error("malformed sources '" + a[3] + "' in " + opt.state_file);
+		}
 		say(std::string("tandem_redirect back to ") + (a[1] == "1" ? "enabled" : "disabled") +
-		    (a.size() >= 3 ? ", ports " + a[2] : ""));
-		return client->set_config(a[1] == "1", ports);
+		    (a.size() >= 3 ? ", ports " + a[2] : "") +
+		    (a.size() >= 4 ? ", sources " + a[3] : ""));
+		std::optional<bool> ct;
+		if (a.size() >= 5)
+			ct = a[4] == "1";
+		return client->set_config(a[1] == "1", ports, sources, ct);
 	}
 	if (kind == "nft-table" && a.size() == 3) {
 		auto nft = Nft::open();

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "redirect_client.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <sstream>
 
 #include "tandem_redirect_nl.h"
 
@@ -19,6 +22,27 @@ Error kernel_error(const std::string &what, const NlFailure &f)
 }
 
 }  // namespace
+
+std::string join_prefixes(const std::vector<IpPrefix> &prefixes)
+{
+	std::string s;
+	for (const auto &p : prefixes)
+		s += (s.empty() ? "" : ",") + p.to_string() + (p.is_single_address() ? "/32" : "");
+	return s;
+}
+
+std::optional<std::vector<IpPrefix>> parse_prefixes(const std::string &csv)
+{
+	std::vector<IpPrefix> out;
+	std::stringstream ss(csv);
+	for (std::string p; std::getline(ss, p, ',');) {
+		auto pfx = IpPrefix::parse(p);
+		if (!pfx || !pfx->address.is_v4())
+			return std::nullopt;
+		out.push_back(*pfx);
+	}
+	return out;
+}
 
 const char *counter_name(int id)
 {
@@ -39,6 +63,9 @@ const char *counter_name(int id)
 	case TANDEM_REDIRECT_CTR_DROP_BAD_HEADER: return "drop_bad_header";
 	case TANDEM_REDIRECT_CTR_DROP_BAD_HLEN: return "drop_bad_hlen";
 	case TANDEM_REDIRECT_CTR_DROP_BAD_PROTO: return "drop_bad_proto";
+	case TANDEM_REDIRECT_CTR_DROP_SOURCE: return "drop_source";
+	case TANDEM_REDIRECT_CTR_DROP_HOP_DENIED: return "drop_hop_denied";
+	case TANDEM_REDIRECT_CTR_ACCEPT_CONNTRACK: return "accept_conntrack";
 	default: return nullptr;
 	}
 }
@@ -81,6 +108,8 @@ Result<RedirectConfig> RedirectClient::get_config()
 			return;
 		if (tb[TANDEM_REDIRECT_A_ENABLED])
 			cfg.enabled = nla_get_u8(tb[TANDEM_REDIRECT_A_ENABLED]) != 0;
+		if (tb[TANDEM_REDIRECT_A_CONNTRACK_LOCAL])
+			cfg.conntrack_local = nla_get_u8(tb[TANDEM_REDIRECT_A_CONNTRACK_LOCAL]) != 0;
 		if (tb[TANDEM_REDIRECT_A_MODULE_VERSION])
 			cfg.module_version = nla_get_string(tb[TANDEM_REDIRECT_A_MODULE_VERSION]);
 		if (tb[TANDEM_REDIRECT_A_PORTS]) {
@@ -91,6 +120,27 @@ Result<RedirectConfig> RedirectClient::get_config()
 					cfg.ports.push_back(nla_get_u16(a));
 			}
 		}
+		if (tb[TANDEM_REDIRECT_A_SOURCES]) {
+			nlattr *a;
+			int rem;
+			nla_for_each_nested(a, tb[TANDEM_REDIRECT_A_SOURCES], rem) {
+				nlattr *pt[TANDEM_REDIRECT_PFX_A_MAX + 1] = {};
+				if (nla_type(a) != TANDEM_REDIRECT_SRC_A_PREFIX ||
+				    nla_parse_nested(pt, TANDEM_REDIRECT_PFX_A_MAX, a, nullptr) < 0 ||
+				    !pt[TANDEM_REDIRECT_PFX_A_ADDR4] || !pt[TANDEM_REDIRECT_PFX_A_LEN] ||
+				    nla_len(pt[TANDEM_REDIRECT_PFX_A_ADDR4]) != 4)
+					continue;
+				IpPrefix pfx;
+				std::memcpy(pfx.address.bytes.data(),
+					    nla_data(pt[TANDEM_REDIRECT_PFX_A_ADDR4]), 4);
+				pfx.length = nla_get_u8(pt[TANDEM_REDIRECT_PFX_A_LEN]);
+				cfg.sources.push_back(pfx);
+			}
+			// 0.0.0.0/0 anywhere in it means any source: an empty list
+			if (std::any_of(cfg.sources.begin(), cfg.sources.end(),
+					[](const IpPrefix &p) { return p.length == 0; }))
+				cfg.sources.clear();
+		}
 	});
 	if (!ok)
 		return kernel_error("reading the configuration", failure);
@@ -98,13 +148,18 @@ Result<RedirectConfig> RedirectClient::get_config()
 }
 
 Result<void> RedirectClient::set_config(std::optional<bool> enabled,
-					const std::optional<std::vector<uint16_t>> &ports)
+					const std::optional<std::vector<uint16_t>> &ports,
+					const std::optional<std::vector<IpPrefix>> &sources,
+					std::optional<bool> conntrack_local)
 {
 	auto msg = genl_request(family_, TANDEM_REDIRECT_CMD_SET_CONFIG);
 	if (!msg)
 		return msg.error();
 	nl_msg *m = msg->get();
 	if (enabled && nla_put_u8(m, TANDEM_REDIRECT_A_ENABLED, *enabled ? 1 : 0) < 0)
+		return make_error("cannot build a netlink message: out of memory");
+	if (conntrack_local &&
+	    nla_put_u8(m, TANDEM_REDIRECT_A_CONNTRACK_LOCAL, *conntrack_local ? 1 : 0) < 0)
 		return make_error("cannot build a netlink message: out of memory");
 	if (ports) {
 		nlattr *nest = nla_nest_start(m, TANDEM_REDIRECT_A_PORTS);
@@ -113,6 +168,26 @@ Result<void> RedirectClient::set_config(std::optional<bool> enabled,
 		for (uint16_t p : *ports)
 			if (nla_put_u16(m, TANDEM_REDIRECT_PORT_A_PORT, p) < 0)
 				return make_error("cannot build a netlink message: out of memory");
+		nla_nest_end(m, nest);
+	}
+	if (sources) {
+		// libnl drops an empty nest: "any" goes as the one prefix 0.0.0.0/0.
+		const std::vector<IpPrefix> any{IpPrefix{IpAddress::from_v4(0), 0}};
+		const std::vector<IpPrefix> &list = sources->empty() ? any : *sources;
+		nlattr *nest = nla_nest_start(m, TANDEM_REDIRECT_A_SOURCES);
+		if (!nest)
+			return make_error("cannot build a netlink message: out of memory");
+		for (const IpPrefix &p : list) {
+			if (!p.address.is_v4())
+				return make_error("tandem_redirect: source " + p.to_string() +
+						  ": GUE sources are IPv4 prefixes");
+			nlattr *pfx = nla_nest_start(m, TANDEM_REDIRECT_SRC_A_PREFIX);
+			if (!pfx ||
+			    nla_put(m, TANDEM_REDIRECT_PFX_A_ADDR4, 4, p.address.bytes.data()) < 0 ||
+			    nla_put_u8(m, TANDEM_REDIRECT_PFX_A_LEN, p.length) < 0)
+				return make_error("cannot build a netlink message: out of memory");
+			nla_nest_end(m, pfx);
+		}
 		nla_nest_end(m, nest);
 	}
 	NlFailure failure;

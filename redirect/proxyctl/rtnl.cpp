@@ -10,6 +10,7 @@
 #include <netlink/route/rtnl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -278,6 +279,40 @@ Result<std::optional<Uplink>> Rtnl::smallest_ethernet()
 	if (!ok)
 		return make_error("reading the interfaces: " + failure.describe(), failure.error);
 	return best;
+}
+
+Result<std::vector<IpPrefix>> Rtnl::ipv4_networks(int skip_ifindex)
+{
+	NlMsgPtr msg(nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP));
+	ifaddrmsg ifa{};
+	ifa.ifa_family = AF_INET;
+	if (!msg || nlmsg_append(msg.get(), &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0)
+		return make_error(kOom);
+	std::vector<IpPrefix> out;
+	NlFailure failure;
+	bool ok = nl_.request(msg.get(), failure, [&](nl_msg *reply) {
+		nlmsghdr *hdr = nlmsg_hdr(reply);
+		if (hdr->nlmsg_type != RTM_NEWADDR)
+			return;
+		auto *a = static_cast<ifaddrmsg *>(nlmsg_data(hdr));
+		nlattr *tb[IFA_MAX + 1] = {};
+		if (a->ifa_family != AF_INET || a->ifa_scope == RT_SCOPE_HOST ||
+		    static_cast<int>(a->ifa_index) == skip_ifindex ||
+		    nlmsg_parse(hdr, sizeof(*a), tb, IFA_MAX, nullptr) < 0)
+			return;
+		nlattr *local = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+		if (!local || nla_len(local) != 4 || a->ifa_prefixlen > 32)
+			return;
+		uint32_t raw;
+		std::memcpy(&raw, nla_data(local), 4);
+		const uint32_t mask = a->ifa_prefixlen ? htonl(~0U << (32 - a->ifa_prefixlen)) : 0;
+		IpPrefix p{IpAddress::from_v4(raw & mask), a->ifa_prefixlen};
+		if (std::find(out.begin(), out.end(), p) == out.end())
+			out.push_back(p);
+	});
+	if (!ok)
+		return make_error("listing the IPv4 addresses: " + failure.describe(), failure.error);
+	return out;
 }
 
 }  // namespace tandem::proxy

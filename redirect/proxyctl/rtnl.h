@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ip_address.h"
 #include "netlink.h"
@@ -42,6 +43,9 @@ public:
 				 const IpAddress &address, uint8_t prefix);
 	Result<void> del_address(const std::string &dev, int ifindex,
 				 const IpAddress &address, uint8_t prefix);
+	// The networks of the IPv4 addresses on every device but skip_ifindex
+	// (host-scope addresses left out), e.g. 10.0.0.0/24 for 10.0.0.11/24.
+	Result<std::vector<IpPrefix>> ipv4_networks(int skip_ifindex);
 
 	// The IPv4 default route's device; without one, the up Ethernet device with the
 	// smallest MTU; nullopt when there is neither (options.mss: auto then assumes 1500).

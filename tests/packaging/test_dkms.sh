@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Suite packaging: DKMS builds tandem_redirect from tandem-redirect-dkms for the Debian
-# kernel whose headers (linux-headers-amd64) are installed in a fresh Debian 12 root,
+# kernel whose headers (linux-headers-amd64) are installed in a fresh Debian root,
 # the module carries the package's version, and purging the package removes it.
 #
 #   test_dkms.sh SOURCE_ROOT CACHE_DIR
+#
+# TANDEM_DKMS_RELEASE=bookworm (default: Debian 12, 6.1) or trixie (Debian 13, 6.12: a
+# copy of the VM lab's trixie root, tests/vm/kernel-root.sh, which already has
+# build-essential and linux-headers-amd64).
+release=${TANDEM_DKMS_RELEASE:-bookworm}
 test_name=dkms
+[ "$release" = bookworm ] || test_name=dkms-$release
 . "$(dirname "$0")/lib.sh" "$1" "$2"
 
 need_root
@@ -13,7 +19,22 @@ need_cmd debootstrap dpkg-buildpackage chroot flock
 [ "$(dpkg --print-architecture)" = amd64 ] || skip "linux-headers-amd64 is for amd64 hosts"
 t_start=$(date +%s)
 
-root_with_debs
+case $release in
+bookworm) root_with_debs ;;
+trixie)
+	ensure_debs
+	t0=$(date +%s)
+	base=$("$src/tests/vm/kernel-root.sh" ensure) || skip "no trixie root (tests/vm/kernel-root.sh)"
+	new_root
+	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+	chmod 755 "$root/usr/sbin/policy-rc.d"
+	: >"$cache/$test_name.apt.log"
+	apt_in_root update
+	copy_debs_into_root
+	say "trixie root copied from $base and updated in $(elapsed "$t0") s"
+	;;
+*) fail "TANDEM_DKMS_RELEASE=$release: known are bookworm and trixie" ;;
+esac
 
 t0=$(date +%s)
 apt_in_root install --no-install-recommends linux-headers-amd64

@@ -5,6 +5,8 @@ Runs inside the VM (one process: importing scapy under TCG takes seconds)
 after redirect_rules.sh built this topology on the lab fabric:
 
     inj  10.0.0.1  fd00::1   sends GUE like a director; is also the client
+    off  10.0.0.2            sends GUE from UDP sockets with TX checksum offload
+                             and GSO on (CHECKSUM_PARTIAL, UDP_SEGMENT)
     p1   10.0.0.11 fd00::11  proxy, VIPs 10.9.9.9 fd09::9, TCP :80 listener
     p2   10.0.0.12 fd00::12  proxy, same VIPs
     p3   10.0.0.13 fd00::13  proxy, same VIPs
@@ -30,12 +32,13 @@ from collections import Counter
 
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, TCPerror
 from scapy.layers.inet6 import ICMPv6EchoRequest, ICMPv6PacketTooBig, IPv6
-from scapy.layers.l2 import Ether
+from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
 
 CTL = os.environ["CTL"]
-NS = {n: "tnd" + n for n in ("inj", "p1", "p2", "p3")}
-ADDR = {"inj": "10.0.0.1", "p1": "10.0.0.11", "p2": "10.0.0.12", "p3": "10.0.0.13"}
+NS = {n: "tnd" + n for n in ("inj", "off", "p1", "p2", "p3", "p1c")}
+ADDR = {"inj": "10.0.0.1", "off": "10.0.0.2", "p1": "10.0.0.11", "p2": "10.0.0.12",
+        "p3": "10.0.0.13"}
 ADDR6 = {"inj": "fd00::1", "p1": "fd00::11", "p2": "fd00::12", "p3": "fd00::13"}
 VIP, VIP6 = "10.9.9.9", "fd09::9"
 PORT = 19523
@@ -421,6 +424,317 @@ def malformed_cases():
     expect["p1"]["drop_bad_proto"] += 1
 
 
+def nsrun(host, *cmd, stdin=None):
+    r = subprocess.run(["ip", "netns", "exec", NS[host], *cmd],
+                       capture_output=True, input=stdin, text=True)
+    if r.returncode != 0:
+        print(f"{host}: {' '.join(cmd)} failed: {r.stderr.strip()}")
+        r.check_returncode()
+
+
+def ctl(host, *args):
+    nsrun(host, CTL, "-q", *args)
+
+
+def accept_port(ls, port):
+    """The connection from client port `port` in listener ls's queue, or None."""
+    ls.settimeout(WAIT)
+    end = time.monotonic() + WAIT
+    while time.monotonic() < end:
+        try:
+            s, peer = ls.accept()
+        except socket.timeout:
+            return None
+        if peer[1] == port:
+            return s
+        s.close()
+    return None
+
+
+def syn_ack_to(port, v6=False):
+    return lambda p: (TCP in p and p[TCP].dport == port and p[TCP].flags == "SA"
+                      and (IPv6 in p) == v6)
+
+
+IP_MTU = 14
+UDP_SEGMENT = 103
+
+
+# --- checksums and offloads ------------------------------------------------
+def checksum_cases():
+    c = ADDR["inj"]
+
+    case("v4: a datagram corrupted on the wire leaves with a bad UDP checksum")
+    inner = bytes(IP(src=c, dst=VIP) / TCP(sport=43001, dport=80, flags="A", seq=5, ack=7) /
+                  Raw(b"corrupt-me"))
+    data = bytearray(gue(inner, 4, ADDR["p1"], [ADDR["p2"]], csum=True))
+    data[-1] ^= 0x55  # after the checksum was computed
+    send(bytes(data))
+    expect["p1"]["forwarded"] += 1
+    expect["p2"]["accept_last_hop"] += 1  # and fou on p2 counts one UDP checksum error
+    r = wait_for(wire["p2"], is_gue_from(ADDR["p1"], inner[20:24]))
+    check("corrupted packet reaches p2", r is not None)
+    if r is not None:
+        check("its UDP checksum is still bad (not recomputed)", r[UDP].chksum != 0 and
+              not checksums_ok(r), "the forward laundered the checksum")
+
+    case("v4: a CHECKSUM_PARTIAL datagram (TX offload on) is finished before the rewrite")
+    inner = bytes(IP(src=c, dst=VIP) / TCP(sport=43002, dport=80, flags="A", seq=5, ack=7))
+    payload = gue(inner, 4, ADDR["p1"], [ADDR["p2"]])[28:]
+    with InNs("off"):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.sendto(payload, (ADDR["p1"], PORT))
+        u.close()
+    expect["p1"]["forwarded"] += 1
+    expect["p2"]["accept_last_hop"] += 1
+    r = wait_for(wire["p2"], is_gue_from(ADDR["p1"], inner[20:24]))
+    check("forwarded packet reaches p2", r is not None)
+    if r is not None:
+        check("UDP checksum non-zero and valid", r[UDP].chksum != 0 and checksums_ok(r))
+
+    case("v4: one UDP_SEGMENT send (a SYN, then an unknown ACK): a decision per datagram")
+    syn = bytes(IP(src=c, dst=VIP) / TCP(sport=43003, dport=80, flags="S", seq=1))
+    ack = bytes(IP(src=c, dst=VIP) / TCP(sport=43004, dport=80, flags="A", seq=5, ack=7))
+    g1 = gue(syn, 4, ADDR["p1"], [ADDR["p2"]])[28:]
+    g2 = gue(ack, 4, ADDR["p1"], [ADDR["p2"]])[28:]
+    with InNs("off"):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.setsockopt(socket.IPPROTO_UDP, UDP_SEGMENT, len(g1))
+        u.sendto(g1 + g2, (ADDR["p1"], PORT))
+        u.close()
+    expect["p1"]["accept_syn"] += 1
+    expect["p1"]["forwarded"] += 1
+    expect["p2"]["accept_last_hop"] += 1
+    r = wait_for(wire["p2"], is_gue_from(ADDR["p1"], ack[20:24]))
+    check("the second datagram (ACK) is forwarded to p2, checksums valid",
+          r is not None and checksums_ok(r))
+    check("the first datagram (SYN) is answered by p1",
+          wait_for(wire["inj"], syn_ack_to(43003)) is not None)
+
+
+# --- who may send, where packets go ----------------------------------------
+def policy_cases():
+    c = ADDR["inj"]
+
+    case("sources: GUE from outside the prefixes is dropped and counted")
+    ctl("p3", "set", "sources", "10.0.0.11/32", "10.0.0.12/32")
+    inner = IP(src=c, dst=VIP) / TCP(sport=44001, dport=80, flags="S")
+    send(gue(inner, 4, ADDR["p3"], [ADDR["p2"]]))  # from inj: not a source of p3
+    expect["p3"]["drop_source"] += 1
+    check("no SYN-ACK from p3", wait_for(wire["inj"], syn_ack_to(44001), QUIET) is None)
+    inner = bytes(IP(src=c, dst=VIP) / TCP(sport=44002, dport=80, flags="A"))
+    send(gue(inner, 4, ADDR["p1"], [ADDR["p3"]]))  # p1 -> p3: p1 is a source of p3
+    expect["p1"]["forwarded"] += 1
+    expect["p3"]["accept_last_hop"] += 1
+    check("p1's forward is let in by p3", wait_for(wire["p3"], is_gue_from(ADDR["p1"], inner[20:24]))
+          is not None)
+
+    case("sources: a hop outside the prefixes is never sent to")
+    ctl("p1", "set", "sources", "10.0.0.0/28")
+    inner = bytes(IP(src=c, dst=VIP) / TCP(sport=44003, dport=80, flags="A"))
+    send(gue(inner, 4, ADDR["p1"], ["10.0.0.99"]))
+    expect["p1"]["drop_hop_denied"] += 1
+    check("p1 does not even ARP for 10.0.0.99",
+          wait_for(wire["p2"], lambda p: ARP in p and p[ARP].pdst == "10.0.0.99", QUIET) is None)
+
+    case("a hop with no route is a forward error")
+    ctl("p1", "set", "sources", "10.0.0.0/24", "192.0.2.0/24")
+    inner = bytes(IP(src=c, dst=VIP) / TCP(sport=44004, dport=80, flags="A"))
+    send(gue(inner, 4, ADDR["p1"], ["192.0.2.1"]))
+    expect["p1"]["drop_forward_error"] += 1
+    ctl("p1", "set", "sources", "10.0.0.0/24")
+    ctl("p3", "set", "sources", "10.0.0.0/24")
+
+    case("forwarding honours the packet's mark and policy rules")
+    nsrun("p1", "ip", "rule", "add", "fwmark", "7", "table", "100")
+    nsrun("p1", "ip", "route", "add", ADDR["p2"] + "/32", "via", ADDR["p3"], "table", "100")
+    nsrun("p1", "nft", "-f", "-", stdin=f"""table ip tndmark {{
+        chain pre {{
+            type filter hook prerouting priority -150
+            ip saddr {c} udp dport {PORT} meta mark set 7
+        }}
+    }}
+    """)
+    inner = bytes(IP(src=c, dst=VIP) / TCP(sport=44005, dport=80, flags="A"))
+    send(gue(inner, 4, ADDR["p1"], [ADDR["p2"]]))
+    expect["p1"]["forwarded"] += 1
+    r = wait_for(wire["p3"], lambda p: is_gue_from(ADDR["p1"], inner[20:24])(p) and
+                 p[IP].dst == ADDR["p2"])
+    check("the marked packet for p2 leaves through table 100 (via p3)", r is not None)
+    nsrun("p1", "nft", "delete", "table", "ip", "tndmark")
+    nsrun("p1", "ip", "rule", "del", "fwmark", "7", "table", "100")
+
+    case("a socket bound to the receiving device is found (dif)")
+    with InNs("p2"):
+        bl = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        bl.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        bl.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
+        bl.bind((ADDR["p2"], 81))
+        bl.listen(4)
+    with InNs("inj"):
+        bc = socket.create_connection((ADDR["p2"], 81), timeout=WAIT)
+    inner = bytes(IP(src=c, dst=ADDR["p2"]) /
+                  TCP(sport=bc.getsockname()[1], dport=81, flags="A", seq=1, ack=1))
+    send(gue(inner, 4, ADDR["p2"], [ADDR["p1"]]))
+    expect["p2"]["accept_socket"] += 1
+    bc.close()
+    bl.close()
+
+
+# --- services in another namespace behind DNAT -----------------------------
+def conntrack_cases():
+    c = ADDR["inj"]
+    case("conntrack-local: a server in a child namespace of p1, behind DNAT")
+    subprocess.run(["ip", "netns", "add", NS["p1c"]], check=True)
+    nsrun("p1", "ip", "link", "add", "ct0", "type", "veth", "peer", "name", "eth0", "netns", NS["p1c"])
+    nsrun("p1", "ip", "addr", "add", "10.200.0.1/24", "dev", "ct0")
+    nsrun("p1", "ip", "link", "set", "ct0", "up")
+    nsrun("p1", "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    for cmd in (["ip", "link", "set", "lo", "up"], ["ip", "addr", "add", "10.200.0.2/24", "dev", "eth0"],
+                ["ip", "link", "set", "eth0", "up"], ["ip", "route", "add", "default", "via", "10.200.0.1"]):
+        nsrun("p1c", *cmd)
+    nsrun("p1", "nft", "-f", "-", stdin=f"""table ip tndnat {{
+        chain pre {{
+            type nat hook prerouting priority -100
+            ip daddr {VIP} tcp dport 8080 dnat to 10.200.0.2:8080
+        }}
+    }}
+    """)
+    with InNs("p1c"):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("0.0.0.0", 8080))
+        srv.listen(4)
+    with InNs("inj"):
+        cl = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        cl.settimeout(WAIT)
+        try:
+            cl.connect((VIP, 8080))
+            ok = True
+        except OSError as e:
+            ok = False
+            print(f"  connect to {VIP}:8080: {e}")
+    check("the client reaches the server behind DNAT", ok)
+    cport = cl.getsockname()[1]
+    inner = bytes(IP(src=c, dst=VIP) / TCP(sport=cport, dport=8080, flags="A", seq=1, ack=1))
+    send(gue(inner, 4, ADDR["p1"], [ADDR["p2"]]))  # off (the default): not a local socket
+    expect["p1"]["forwarded"] += 1
+    expect["p2"]["accept_last_hop"] += 1
+    check("off: the flow's packet goes on to p2",
+          wait_for(wire["p2"], is_gue_from(ADDR["p1"], inner[20:24])) is not None)
+    ctl("p1", "set", "conntrack-local", "on")
+    send(gue(inner, 4, ADDR["p1"], [ADDR["p2"]]))
+    expect["p1"]["accept_conntrack"] += 1
+    check("on: p1 takes it (conntrack knows the flow)",
+          wait_for(wire["p2"], is_gue_from(ADDR["p1"], inner[20:24]), QUIET) is None)
+    other = bytes(IP(src=c, dst=VIP) / TCP(sport=45999, dport=8080, flags="A", seq=1, ack=1))
+    send(gue(other, 4, ADDR["p1"], [ADDR["p2"]]))  # a flow conntrack does not know
+    expect["p1"]["forwarded"] += 1
+    expect["p2"]["accept_last_hop"] += 1
+    check("on: an unknown flow still goes on to p2",
+          wait_for(wire["p2"], is_gue_from(ADDR["p1"], other[20:24])) is not None)
+    ctl("p1", "set", "conntrack-local", "off")
+    cl.close()
+    srv.close()
+    nsrun("p1", "nft", "delete", "table", "ip", "tndnat")
+
+
+# --- GLB's own redirect cases ---------------------------------------------
+def glb_cases():
+    c = ADDR["inj"]
+    p1_v4 = listeners[0]
+
+    case("v4: an ACK completing a handshake on the second hop (request sock), end to end")
+    # inj's own stack would reset p1's request sock: it has no socket for the raw SYN.
+    nsrun("inj", "nft", "-f", "-", stdin="""table ip tndrst {
+        chain out {
+            type filter hook output priority 0
+            tcp sport 43100 tcp flags & rst == rst drop
+        }
+    }
+    """)
+    inner = IP(src=c, dst=VIP) / TCP(sport=43100, dport=80, flags="S", seq=9000)
+    send(gue(inner, 4, ADDR["p1"], [ADDR["p2"]]))
+    expect["p1"]["accept_syn"] += 1
+    r = wait_for(wire["inj"], syn_ack_to(43100))
+    check("SYN-ACK from p1", r is not None)
+    if r is not None:
+        inner = IP(src=c, dst=VIP) / TCP(sport=43100, dport=80, flags="A", seq=9001,
+                                         ack=r[TCP].seq + 1)
+        send(gue(inner, 4, ADDR["p2"], [ADDR["p1"]]))  # the ACK goes to p2 first
+        expect["p2"]["forwarded"] += 1
+        expect["p1"]["accept_socket"] += 1
+        srv = accept_port(p1_v4, 43100)
+        check("p1's listener accepts the connection", srv is not None)
+        if srv is not None:
+            srv.close()
+    nsrun("inj", "nft", "delete", "table", "ip", "tndrst")
+
+    case("v4: a flow in TIME_WAIT is accepted where it is")
+    conn, cport = establish(socket.AF_INET, VIP)
+    srv = accept_port(p1_v4, cport)
+    if srv is not None:
+        srv.close()  # the server closes first: p1 ends in TIME_WAIT
+    time.sleep(0.5)
+    conn.close()
+    end = time.monotonic() + WAIT
+    tw = False
+    while not tw and time.monotonic() < end:
+        out = subprocess.run(["ip", "netns", "exec", NS["p1"], "ss", "-Htan", "state", "time-wait"],
+                             capture_output=True, text=True).stdout
+        tw = f"{c}:{cport}" in out
+        time.sleep(0.3)
+    check("p1 holds the flow in TIME_WAIT", tw)
+    inner = bytes(IP(src=c, dst=VIP) / TCP(sport=cport, dport=80, flags="A", seq=10, ack=10))
+    send(gue(inner, 4, ADDR["p2"], [ADDR["p1"]]))
+    expect["p2"]["forwarded"] += 1
+    expect["p1"]["accept_socket"] += 1
+
+    case("v4: frag-needed via the second hop lowers the flow's PMTU on its holder")
+    drain(wire["inj"])
+    conn, cport = establish(socket.AF_INET, VIP)
+    sa = wait_for(wire["inj"], syn_ack_to(cport))
+    srv = accept_port(p1_v4, cport)
+    check("connection on p1 with its SYN-ACK seen", sa is not None and srv is not None)
+    if sa is not None and srv is not None:
+        before = srv.getsockopt(socket.IPPROTO_IP, IP_MTU)
+        quoted = IPerror(src=VIP, dst=c, flags="DF") / TCPerror(sport=80, dport=cport,
+                                                               seq=sa[TCP].seq + 1, flags="A")
+        inner = IP(src="10.0.0.254", dst=VIP) / ICMP(type=3, code=4, nexthopmtu=1300) / quoted
+        send(gue(inner, 4, ADDR["p2"], [ADDR["p1"]]))
+        expect["p2"]["forwarded"] += 1
+        expect["p1"]["accept_icmp_flow"] += 1
+        end = time.monotonic() + WAIT
+        after = before
+        while after == before and time.monotonic() < end:
+            time.sleep(0.2)
+            after = srv.getsockopt(socket.IPPROTO_IP, IP_MTU)
+        check(f"p1's socket path MTU {before} -> 1300", after == 1300, f"got {after}")
+        srv.close()
+    conn.close()
+
+    case("v4: an inner non-first fragment is accepted (no ports to look up)")
+    inner = IP(src=c, dst=VIP, proto=6, frag=10, id=4242) / Raw(b"f" * 16)
+    send(gue(inner, 4, ADDR["p1"], [ADDR["p2"]]))
+    expect["p1"]["accept_fragment"] += 1
+
+    case("v6: ACK completing a SYN cookie is accepted (nf_cookie_v6_check)")
+    c6 = ADDR6["inj"]
+    nsrun("p1", "sysctl", "-qw", "net.ipv4.tcp_syncookies=2")
+    inner = IPv6(src=c6, dst=VIP6) / TCP(sport=41006, dport=80, flags="S", seq=7000)
+    send(gue(inner, 41, ADDR["p1"], [ADDR["p2"]]))
+    expect["p1"]["accept_syn"] += 1
+    r = wait_for(wire["inj"], syn_ack_to(41006, v6=True))
+    check("v6 SYN-ACK with a cookie", r is not None)
+    if r is not None:
+        inner = IPv6(src=c6, dst=VIP6) / TCP(sport=41006, dport=80, flags="A", seq=7001,
+                                             ack=r[TCP].seq + 1)
+        send(gue(inner, 41, ADDR["p2"], [ADDR["p1"]]))
+        expect["p2"]["forwarded"] += 1
+        expect["p1"]["accept_syncookie"] += 1
+    nsrun("p1", "sysctl", "-qw", "net.ipv4.tcp_syncookies=1")
+
+
 def counters(host):
     out = subprocess.run(["ip", "netns", "exec", NS[host], CTL, "stats", "--json"],
                          check=True, capture_output=True, text=True).stdout
@@ -443,6 +757,10 @@ def want_rx(host):
 v4_cases()
 v6_cases()
 malformed_cases()
+checksum_cases()
+policy_cases()
+glb_cases()
+conntrack_cases()
 settle()
 print("== counters")
 for host in ("p1", "p2", "p3"):

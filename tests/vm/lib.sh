@@ -3,7 +3,7 @@
 #
 # Tandem VM lab: shared helpers for the tests in suite "vm".
 #
-# Host side (vm_*): boot Debian's own kernel under qemu (TCG) with a tiny
+# Host side (vm_*): boot a Debian kernel under qemu (TCG) with a tiny
 # busybox initramfs that mounts the host's root read-only over 9p, puts a
 # tmpfs overlay on top and runs one scenario script inside. Results come
 # back through a second, writable 9p share (the "out" directory).
@@ -13,6 +13,12 @@
 #
 # Guest side (lab_*, topo_*): helpers the scenario scripts source to build
 # network namespaces, check counters and report PASS/FAIL lines.
+#
+# Which kernel: TANDEM_VM_KERNEL=host (default: the newest Debian kernel installed
+# on this machine, Debian 12's 6.1 here) or trixie (Debian 13's 6.12, from the root
+# kernel-root.sh keeps in $TANDEM_TRIXIE_ROOT, default /var/cache/tandem-lab/trixie).
+# For trixie the guest's /lib/modules/KVER is that root's, and tandem_redirect is
+# built for it inside the root (build/redirect/tandem_redirect-KVER.ko).
 
 VM_SKIP=77
 
@@ -35,17 +41,47 @@ vm_detect_kver() {
 	printf '%s' "$kver"
 }
 
+# vm_kernel_root: for TANDEM_VM_KERNEL=trixie, makes (once) the trixie root and
+# builds the module for its kernel when a source is newer than the last build.
+# Sets VM_ROOT (the root holding the kernel: "" for the host), VM_KVER, VM_KO.
+vm_kernel_root() {
+	local build=$1 kr src f t0
+	kr="$(dirname "$(realpath "${BASH_SOURCE[0]}")")/kernel-root.sh"
+	src="$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../../redirect"
+	VM_ROOT=$("$kr" ensure) || { [ $? = 77 ] && vm_skip "no trixie root (see above)"; echo "FAIL: kernel-root.sh ensure"; exit 1; }
+	VM_KVER=$("$kr" kver) || exit 1
+	VM_KO="$build/redirect/tandem_redirect-$VM_KVER.ko"
+	for f in "$src"/kmod/*.[ch] "$src"/kmod/Kbuild "$src"/include/*.h; do
+		if [ ! -e "$VM_KO" ] || [ "$f" -nt "$VM_KO" ]; then
+			t0=$(date +%s)
+			TANDEM_REDIRECT_VERSION=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$src/../meson.build" | head -n 1) \
+				"$kr" build "$VM_KO.tmp" "$src"/kmod/*.[ch] "$src"/kmod/Kbuild "$src"/include/*.h ||
+				{ echo "FAIL: tandem_redirect does not build for $VM_KVER"; exit 1; }
+			mv "$VM_KO.tmp" "$VM_KO"
+			echo "built tandem_redirect for $VM_KVER in the trixie root in $(($(date +%s) - t0)) s"
+			break
+		fi
+	done
+}
+
 # vm_require BUILD_DIR: checks everything the lab needs or skips.
 vm_require() {
 	local build=$1
 	[ "$(id -u)" = 0 ] || vm_skip "VM lab needs root (reads all of / over 9p)"
 	command -v qemu-system-x86_64 >/dev/null ||
 		vm_skip "qemu-system-x86_64 not installed (apt install qemu-system-x86)"
+	VM_ROOT=
+	VM_KO=${TANDEM_VM_KO:-$build/redirect/tandem_redirect.ko}  # TANDEM_VM_KO: another build, e.g. an old one
+	case ${TANDEM_VM_KERNEL:-host} in
+	host) ;;
+	trixie) vm_kernel_root "$build" ;;
+	*) vm_skip "TANDEM_VM_KERNEL=$TANDEM_VM_KERNEL: known are host and trixie" ;;
+	esac
 	VM_KVER=${VM_KVER:-$(vm_detect_kver)}
 	[ -n "$VM_KVER" ] ||
 		vm_skip "no /boot/vmlinuz-* with /lib/modules/*/build (apt install linux-image-amd64 linux-headers-amd64)"
-	[ -r "/boot/vmlinuz-$VM_KVER" ] && [ -r "/lib/modules/$VM_KVER/modules.dep" ] ||
-		vm_skip "kernel $VM_KVER: no /boot/vmlinuz-$VM_KVER or /lib/modules/$VM_KVER (apt install linux-image-$VM_KVER)"
+	[ -r "$VM_ROOT/boot/vmlinuz-$VM_KVER" ] && [ -r "$VM_ROOT/lib/modules/$VM_KVER/modules.dep" ] ||
+		vm_skip "kernel $VM_KVER: no $VM_ROOT/boot/vmlinuz-$VM_KVER or $VM_ROOT/lib/modules/$VM_KVER (apt install linux-image-$VM_KVER)"
 	VM_BUSYBOX=$(command -v busybox || true)
 	if [ -z "$VM_BUSYBOX" ] || ! file -L "$VM_BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
 		[ -x /bin/busybox ] && VM_BUSYBOX=/bin/busybox
@@ -56,9 +92,8 @@ vm_require() {
 	fi
 	/usr/bin/python3 -c 'import scapy' 2>/dev/null ||
 		vm_skip "/usr/bin/python3 has no scapy (apt install python3-scapy)"
-	VM_KO="$build/redirect/tandem_redirect.ko"
 	[ -r "$VM_KO" ] || vm_skip "module not built: $VM_KO (needs linux-headers-$VM_KVER)"
-	export VM_KVER VM_KO VM_BUSYBOX
+	export VM_KVER VM_KO VM_BUSYBOX VM_ROOT
 }
 
 # Prints the modules (paths relative to /lib/modules/KVER) needed for
@@ -76,6 +111,7 @@ vm_module_closure() {
 		for (i = 1; i <= n; i++) visit(base(d[i]))
 		print path[m]
 	}
+	FILENAME ~ /modules\.builtin$/ { seen[base($1)] = 1; next }  # built in (6.12: virtio_pci)
 	{
 		sub(/:$/, "", $1)
 		m = base($1)
@@ -87,7 +123,7 @@ vm_module_closure() {
 		n = split(want, w, " ")
 		for (i = 1; i <= n; i++) visit(w[i])
 		if (missing != "") { print "missing modules:" missing > "/dev/stderr"; exit 1 }
-	}' "/lib/modules/$kver/modules.dep"
+	}' "$VM_ROOT/lib/modules/$kver/modules.builtin" "$VM_ROOT/lib/modules/$kver/modules.dep"
 }
 
 # vm_build_initramfs OUT.cpio.gz: busybox, the 9p/virtio/overlay modules
@@ -101,15 +137,19 @@ vm_build_initramfs() {
 	mods=$(vm_module_closure "$VM_KVER" virtio_pci 9pnet_virtio 9p overlay) || return 1
 	: >"$root/lib/mod/order"
 	for m in $mods; do
-		cp "/lib/modules/$VM_KVER/$m" "$root/lib/mod/"
+		cp "$VM_ROOT/lib/modules/$VM_KVER/$m" "$root/lib/mod/"
 		case $m in
 		*.ko.xz) xz -d "$root/lib/mod/${m##*/}"; m=${m%.xz} ;;
 		*.ko.zst) zstd -q -d --rm "$root/lib/mod/${m##*/}"; m=${m%.zst} ;;
 		esac
 		echo "${m##*/}" >>"$root/lib/mod/order"
 	done
-	cat >"$root/init" <<'EOF'
-#!/bin/busybox sh
+	{
+		echo "#!/bin/busybox sh"
+		echo "VM_ROOT='$VM_ROOT' VM_KVER='$VM_KVER'"
+	} >"$root/init"
+	cat >>"$root/init" <<'EOF'
+
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -126,6 +166,12 @@ if ! mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/w
 	for d in tmp run var/tmp root etc/tandem; do
 		[ -d "/newroot/$d" ] && mount -t tmpfs tmpfs "/newroot/$d"
 	done
+fi
+# Another release's kernel: its modules, from the root that holds it.
+if [ -n "$VM_ROOT" ]; then
+	mkdir -p "/newroot/lib/modules/$VM_KVER"
+	mount --bind "/newroot$VM_ROOT/lib/modules/$VM_KVER" "/newroot/lib/modules/$VM_KVER" ||
+		echo "TANDEM-VM: cannot bind $VM_ROOT/lib/modules/$VM_KVER"
 fi
 mkdir -p /newroot/tandem-out
 mount --move /out /newroot/tandem-out
@@ -188,13 +234,14 @@ EOF
 	timeout --foreground -k 5 "$limit" qemu-system-x86_64 \
 		-accel tcg -m 1024 -smp 2 -nodefaults -no-user-config -no-reboot \
 		-display none -serial "file:$out/console.log" -nic none \
-		-kernel "/boot/vmlinuz-$VM_KVER" -initrd "$initrd" \
+		-kernel "$VM_ROOT/boot/vmlinuz-$VM_KVER" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init" \
 		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$out,mount_tag=out,security_model=none"
 	rc=$?
 	end=$(date +%s.%N)
 	VM_ELAPSED=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+	echo "kernel $VM_KVER${VM_ROOT:+ (from $VM_ROOT)}"
 	grep -h 'TANDEM-VM: booted' "$out/console.log" 2>/dev/null
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		echo "FAIL: VM did not finish within ${limit}s (console: $out/console.log)"
@@ -222,6 +269,7 @@ vm_main() {
 	vm_require "$build"
 	VM_LIB=$(realpath "${BASH_SOURCE[0]}")
 	name=$(basename "$scenario" .sh)
+	[ "${TANDEM_VM_KERNEL:-host}" = host ] || name="$name-$TANDEM_VM_KERNEL"
 	vm_run "$build/tests/vm/out-$name" "$(realpath "$scenario")" "$limit" \
 		"VM_BUILD=$build" "$@"
 }

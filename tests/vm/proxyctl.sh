@@ -6,11 +6,13 @@
 #  - down restores the namespace exactly (links, addresses, fou ports,
 #    sysctls, module configuration) -- modules stay loaded by design
 #  - clear errors: bad YAML, unknown key, module config from another ns
+#  - bad generic netlink requests (genl_input.py) and SET from an unprivileged
+#    user namespace
 # Runs inside the guest (see lib.sh); the host side is vm_main.
 . "$VM_LIB"
 set -u
 CTL="$VM_BUILD/redirect/tandem-proxyctl"
-KO="$VM_BUILD/redirect/tandem_redirect.ko"
+KO="$VM_KO"
 trap topo_cleanup EXIT
 
 cat >/tmp/proxy.yaml <<'YAML'
@@ -100,6 +102,20 @@ err=$("$CTL" -c /tmp/bad.yaml up 2>&1)
 lab_check "bad port names line and column" 1 "$(echo "$err" | grep -c '/tmp/bad.yaml:1:11: gue_port:')"
 err=$(setpriv --inh-caps=-all --bounding-set=-all "$CTL" disable 2>&1)
 lab_check "no CAP_NET_ADMIN is explained" 1 "$(echo "$err" | grep -c 'needs CAP_NET_ADMIN')"
+
+# 4. Generic netlink: bad input is refused with a reason, unprivileged users cannot
+#    change the initial namespace (their own namespace is theirs).
+echo "== generic netlink: bad input, unprivileged user namespaces"
+/usr/bin/python3 "$(dirname "$VM_LIB")/genl_input.py"
+lab_check "every bad SET request refused (genl_input.py)" 0 $?
+unpriv() { setpriv --reuid=65534 --regid=65534 --clear-groups unshare -U -r "$@"; }
+err=$(unpriv "$CTL" set port 6080 2>&1)
+lab_check "SET from an unprivileged user namespace is refused" 1 "$(echo "$err" | grep -c 'needs CAP_NET_ADMIN')"
+lab_check "... and the initial namespace keeps its port" 1 "$("$CTL" status | grep -c 'gue ports: *19523$')"
+out=$(unpriv -n bash -c "\"$CTL\" set port 6080 && \"$CTL\" status" 2>&1)
+lab_check "the same user may SET in a network namespace of its own" 1 "$(echo "$out" | grep -c 'gue ports: *6080$')"
+lab_check "... which leaves the initial namespace alone" 1 "$("$CTL" status | grep -c 'gue ports: *19523$')"
+
 rmmod tandem_redirect
 err=$("$CTL" stats 2>&1)
 lab_check "missing module is explained" 1 "$(echo "$err" | grep -c 'module is not loaded')"
