@@ -28,7 +28,8 @@ def main():
     for b in json.loads(out)["benchmarks"]:
         if b.get("run_type") != "iteration":
             continue
-        runs.setdefault(b["run_name"], []).append(b["ns/packet"])
+        # "ns/packet" is an inverted rate: JSON holds it in seconds per packet.
+        runs.setdefault(b["run_name"], []).append(b["ns/packet"] * 1e9)
     floor = runs.pop("BM_Floor")
     f_med = statistics.median(floor)
     print("floor (copy + one SipHash-2-4 + one row load): %.1f ns/packet (%.1f Mpps), %d runs %.1f-%.1f" %
