@@ -178,6 +178,16 @@ void Worker::sleep(WorkerSleep why, int timeout_ms) noexcept
 	qsbr.online(p_.index);
 }
 
+// The kernel holds TX frames it has not sent: a short wait, or a long one when the
+// last kick said the link is down.
+void Worker::wait_for_tx() noexcept
+{
+	if (link_down_)
+		sleep(WorkerSleep::link_down, 100);
+	else
+		sleep(WorkerSleep::tx_wait, 1);
+}
+
 // Nothing on RX. Copy mode with descriptors the kernel has not taken: kick; when that
 // makes no progress (the device is busy, the link is down) sleep briefly rather than
 // spin. Otherwise idle: busy polling drives NAPI with recvfrom(); else sleep until a
@@ -187,10 +197,7 @@ void Worker::wait_for_work() noexcept
 	if (!socket_.zero_copy() && rings_.tx_unconsumed() != 0) {
 		if (kick())
 			return;
-		if (link_down_)
-			sleep(WorkerSleep::link_down, 100);
-		else
-			sleep(WorkerSleep::tx_wait, 1);
+		wait_for_tx();
 		return;
 	}
 	if (socket_.busy_poll()) {
@@ -271,8 +278,7 @@ void Worker::run() noexcept
 			// Back-pressure: the last batch goes out before a new one comes in.
 			send();
 			if (rings_.backlog() != 0)
-				sleep(link_down_ ? WorkerSleep::link_down : WorkerSleep::tx_wait,
-				      link_down_ ? 100 : 1);
+				wait_for_tx();
 			continue;
 		}
 		uint32_t idx = 0;

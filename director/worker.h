@@ -60,6 +60,7 @@ private:
 	bool kick() noexcept;
 	int sendto_kick() noexcept;
 	void wait_for_work() noexcept;
+	void wait_for_tx() noexcept;
 	void sleep(WorkerSleep why, int timeout_ms) noexcept;
 	// The data path proper: forward one RX batch into the TX backlog, count it.
 	void forward_batch(const Snapshot *snap, uint32_t n, uint32_t idx) noexcept;
