@@ -264,7 +264,7 @@ run_scenario() {
 	fi
 	if [ "$bulk" = 1 ]; then
 		# every SYN-ACK the client sees (the MSS the proxies advertise)
-		topo_exec cli tcpdump -nli eth0 'tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)' \
+		topo_exec cli tcpdump --immediate-mode -nli eth0 'tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)' \
 			>"$W/synack.txt" 2>/dev/null &
 		SRV_PIDS="$SRV_PIDS $!"
 	fi
