@@ -13,15 +13,22 @@
 # hairpin; and a burst: 409,600 frames replayed at top speed (tcpreplay) into one worker,
 # with what the worker dropped for a full TX ring (nothing, by construction: encapsulated =
 # completed). RUNS runs, min / median / max. A benchmark: prints figures, never a test.
-#   tests/bench/director/veth_rate.sh BUILD_DIR [SECONDS] [RUNS]     (as root)
+#   [VETH_RATE_RT=0] tests/bench/director/veth_rate.sh BUILD_DIR [SECONDS] [RUNS]   (as root)
 #
 #   netns gen: g0 (xdpgen, queue q)  <== veth, Q queues ==>  netns dir: d0 (XDP / director)
-#   What comes back to g0 is counted in g0's rx_packets.
+#   What comes back to g0 is counted in g0's rx_packets (and dropped there by the sink).
 set -u
 BUILD=${1:?usage: veth_rate.sh BUILD_DIR [SECONDS] [RUNS]}
 SECS=${2:-5}
 RUNS=${3:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
+# The director and the generators (xdpgen, tcpreplay) run SCHED_FIFO, so that the other
+# tenants of a shared machine (builds) do not decide the loss-free rate by preempting a
+# worker long enough to fill its RX ring; the director above the generators, which spin
+# and would otherwise starve a worker sharing their core. VETH_RATE_RT=0: as ordinary
+# processes.
+PRIO=(chrt -f 10); DIRECTOR_PRIO=(chrt -f 20)
+[ "${VETH_RATE_RT:-1}" = 0 ] && PRIO=(env) && DIRECTOR_PRIO=(env)
 DIRECTOR=$BUILD/director/tandem-director
 GEN=$BUILD/tests/bench/director/xdpgen
 XDP_OBJS=$BUILD/tests/bench/director
@@ -44,11 +51,19 @@ trap cleanup EXIT
 setup() {  # setup QUEUES
 	ip netns del "$NG" 2>/dev/null; ip netns del "$ND" 2>/dev/null
 	ip netns add "$NG"; ip netns add "$ND"
+	# No IPv6 on the pair: the kernel's own frames (router solicitations, MLD) would count
+	# as frames sent that never come back.
+	ip netns exec "$NG" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ip netns exec "$ND" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 	ip -n "$NG" link add g0 numtxqueues "$1" numrxqueues "$1" type veth \
 		peer name d0 numtxqueues "$1" numrxqueues "$1" netns "$ND"
 	ip -n "$NG" addr add 10.0.0.1/24 dev g0; ip -n "$ND" addr add 10.0.0.2/24 dev d0
 	ip -n "$NG" link set g0 up; ip -n "$ND" link set d0 up
 	ip -n "$NG" link set lo up; ip -n "$ND" link set lo up
+	# What comes back is counted, then dropped, by an XDP_DROP sink on g0 too: without an
+	# XDP program on g0, veth drops the XDP_TX frames d0 sends it (xdp_tx_errors).
+	ip netns exec "$NG" xdp-loader load -m native g0 "$XDP_OBJS/bench_sink.bpf.o" >"$TMP/xdp-loader.log" 2>&1 ||
+		{ echo "cannot load bench_sink.bpf.o on g0:"; cat "$TMP/xdp-loader.log"; exit 1; }
 	G0_MAC=$(ip -n "$NG" -br link show g0 | awk '{print $3}')
 	D0_MAC=$(ip -n "$ND" -br link show d0 | awk '{print $3}')
 }
@@ -74,7 +89,7 @@ offer() {
 	local rate=$1 q=$2 i before tx_before ns_before
 	before=$(rx); tx_before=$(tx); ns_before=$(worker_ns)
 	for i in $(seq 0 $((q - 1))); do
-		ip netns exec "$NG" "$GEN" --iface g0 --queue "$i" --dst-mac "$D0_MAC" \
+		ip netns exec "$NG" "${PRIO[@]}" "$GEN" --iface g0 --queue "$i" --dst-mac "$D0_MAC" \
 			--rate "$(awk -v r="$rate" -v q="$q" 'BEGIN { printf "%d", r / q }')" \
 			--seconds "$SECS" >"$TMP/gen$i.out" 2>&1 &
 	done
@@ -112,7 +127,7 @@ services:
       - {address: 10.0.1.2}
       - {address: 10.0.1.3}
 EOT
-	ip netns exec "$ND" "$DIRECTOR" -c "$TMP/d.yaml" --control-socket "$TMP/ctl.sock" \
+	ip netns exec "$ND" "${DIRECTOR_PRIO[@]}" "$DIRECTOR" -c "$TMP/d.yaml" --control-socket "$TMP/ctl.sock" \
 		--log-level warning >"$TMP/director.log" 2>&1 &
 	PID=$!
 	for _ in $(seq 100); do
@@ -138,12 +153,14 @@ measure() {
 		rate=$((sat * f / 100))
 		[ "$rate" -gt 0 ] || break
 		read -r sent got _ < <(offer "$rate" "$q")
+		echo "    $name offered $rate pps: sent $sent, came back $got"
 		if [ "$got" -ge "$sent" ]; then
 			lf=$((sent / SECS))
 			break
 		fi
 	done
 	echo "  $name: saturation $sat pps, loss-free $lf pps$([ "$cpu" != 0 ] && echo ", workers' CPU ${cpu} ns/packet")"
+	[ -n "$PID" ] && echo "  $name: where frames were lost (whole search): RX ring full $(metric tandem_director_ring_full_events_total 'ring="rx"'), fill ring empty $(metric tandem_director_xsk_rx_dropped_total), verdicts $(metric tandem_director_dropped_packets_total), XDP passed $(metric tandem_director_xdp_packets_total 'action="pass"'), redirected $(metric tandem_director_xdp_packets_total 'action="redirect"'), taken by workers $(metric tandem_director_rx_packets_total), sent on TX $(metric tandem_director_tx_packets_total); TX frames the device dropped (kick EBUSY) $(metric tandem_director_tx_kick_errors_total 'errno="ebusy"'), d0 rx_dropped $(ip netns exec "$ND" cat /sys/class/net/d0/statistics/rx_dropped), d0 tx_dropped $(ip netns exec "$ND" cat /sys/class/net/d0/statistics/tx_dropped)"
 	echo "$name $sat $lf $cpu" >>"$TMP/results"
 }
 
@@ -153,7 +170,7 @@ burst() {  # burst: tcpreplay at top speed into one worker; appends "burst pps d
 	local enc_before tx_before out pps enc txd full
 	enc_before=$(metric tandem_director_encapsulated_packets_total)
 	tx_before=$(metric tandem_director_tx_packets_total)
-	out=$(ip netns exec "$NG" tcpreplay -K --topspeed --loop 100 -i g0 "$TMP/burst.pcap" 2>&1)
+	out=$(ip netns exec "$NG" "${PRIO[@]}" tcpreplay -K --topspeed --loop 100 -i g0 "$TMP/burst.pcap" 2>&1)
 	pps=$(echo "$out" | grep -o 'Rated: [0-9.]* Bps, [0-9.]* Mbps, [0-9.]* pps' | awk '{print $(NF-1)}')
 	sleep 1
 	enc=$(($(metric tandem_director_encapsulated_packets_total) - enc_before))

@@ -157,7 +157,12 @@ int main(int argc, char **argv)
 			double elapsed = std::chrono::duration<double>(now - start).count();
 			double due = elapsed * rate - static_cast<double>(sent);
 			if (due < 1) {
-				std::this_thread::sleep_for(std::chrono::microseconds(20));
+				// Copy mode sends only inside sendto(), 32 frames a call: kick what
+				// is still queued rather than sleep on it, or the rate falls short.
+				if (outstanding)
+					sendto(fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
+				else
+					std::this_thread::sleep_for(std::chrono::microseconds(20));
 				goto complete;
 			}
 			want = static_cast<uint32_t>(std::min<double>(due, batch));
