@@ -9,7 +9,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <cstring>
+#include <span>
 #include <thread>
 
 #include <systemd/sd-daemon.h>
@@ -341,12 +343,38 @@ std::string Daemon::reload(bool force)
 	return "ok " + done;
 }
 
+std::string Daemon::control_request(const std::string &req)
+{
+	if (req == "reload")
+		return reload(false);
+	if (req == "reload force")
+		return reload(true);
+	if (req == "status")
+		return "ok " + summary(*snapshots_->current());
+	return "error: unknown request '" + req + "' (reload, reload force, status)";
+}
+
 int Daemon::run()
 {
+	std::vector<pollfd> fds;
 	for (;;) {
-		pollfd fds[4] = {{signal_fd_, POLLIN, 0}, {control_->fd(), POLLIN, 0},
-				 {nexthop_ ? nexthop_->fd() : -1, POLLIN, 0}, {health_->fd(), POLLIN, 0}};
-		int n = poll(fds, 4, nexthop_ && nexthop_->dirty() ? 100 : 1000);
+		fds = {{signal_fd_, POLLIN, 0}, {nexthop_ ? nexthop_->fd() : -1, POLLIN, 0},
+		       {health_->fd(), POLLIN, 0}};
+		constexpr size_t control_first = 3;
+		control_->add_pollfds(fds);
+		int timeout_ms = nexthop_ && nexthop_->dirty() ? 100 : 1000;
+		// A control connection's deadline may come first; waking for it is not the
+		// 1 s idle tick the neighbour refresh below keys on.
+		bool control_wakeup = false;
+		if (auto d = control_->next_deadline()) {
+			const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+				*d - std::chrono::steady_clock::now());
+			if (left.count() < timeout_ms) {
+				timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+				control_wakeup = true;
+			}
+		}
+		int n = poll(fds.data(), fds.size(), timeout_ms);
 		if (n < 0 && errno != EINTR) {
 			log(Level::err, message_id::fatal, "poll: " + std::string(std::strerror(errno)));
 			return 1;
@@ -364,25 +392,26 @@ int Daemon::run()
 				}
 			}
 		}
-		if (n > 0 && (fds[1].revents & POLLIN))
-			control_->serve_one([this](const std::string &req) -> std::string {
-				if (req == "reload")
-					return reload(false);
-				if (req == "reload force")
-					return reload(true);
-				if (req == "status")
-					return "ok " + summary(*snapshots_->current());
-				return "error: unknown request '" + req + "' (reload, reload force, status)";
-			});
-		if (nexthop_ && n > 0 && (fds[2].revents & POLLIN))
+		// Every round, not only when poll saw something: deadlines are checked here.
+		if (n >= 0) {
+			const ControlCounters before = control_->counters();
+			control_->process(std::span<const pollfd>(fds).subspan(control_first),
+					  [this](const std::string &req) { return control_request(req); });
+			if (control_->counters() != before) {
+				status_.control_connections = control_->counters();
+				publish_status();
+			}
+		}
+		if (nexthop_ && n > 0 && (fds[1].revents & POLLIN))
 			nexthop_->on_readable();
-		if (n > 0 && (fds[3].revents & POLLIN) && health_->take_changed())
+		if (n > 0 && (fds[2].revents & POLLIN) && health_->take_changed())
 			apply_health();
 		// Notifications mark the table dirty; resolve at most every 100 ms (a solicitation
 		// itself causes notifications), and every second regardless.
 		const auto now = std::chrono::steady_clock::now();
-		if (nexthop_ && (n == 0 || (nexthop_->dirty() &&
-					    now - last_refresh_ >= std::chrono::milliseconds(100)))) {
+		const bool idle_tick = n == 0 && !control_wakeup;
+		if (nexthop_ && (idle_tick || (nexthop_->dirty() &&
+					       now - last_refresh_ >= std::chrono::milliseconds(100)))) {
 			last_refresh_ = now;
 			refresh_neighbours();
 		}

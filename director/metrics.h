@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "control.h"
 #include "health_checker.h"
 #include "result.h"
 #include "verdict.h"
@@ -116,6 +117,7 @@ struct DaemonStatus {
 	uint64_t unresolved_neighbours = 0;
 	// Per service of the generation in force: the longest inner IP packet it carries.
 	std::vector<std::pair<std::string, uint32_t>> max_inner_packet;
+	ControlCounters control_connections{};  // how control connections ended, by result
 };
 
 class Metrics {
