@@ -77,6 +77,20 @@ Result<void> Daemon::init(Config config)
 		return make_error(config.path + ": director.queues must be 1.." +
 				  std::to_string(TANDEM_MAX_QUEUES));
 
+	// The sockets first, before XDP is touched: a live daemon on the same control socket,
+	// or a metrics port in use, fails the start with nothing attached (a retry under
+	// systemd then never flaps the data path of the host).
+	Result<ControlServer> ctl = ControlServer::listen(opts_.control_socket);
+	if (!ctl)
+		return ctl.error();
+	control_.emplace(std::move(*ctl));
+	if (dc.metrics_address != "off") {
+		Result<std::unique_ptr<Metrics>> m = Metrics::listen(dc.metrics_address);
+		if (!m)
+			return m.error();
+		metrics_ = std::move(*m);
+	}
+
 	const uint32_t rx_room = dc.frame_size - 256;  // XDP_PACKET_HEADROOM, see worker.cpp
 	Result<Classifier> cls = Classifier::attach(dc.interface, dc.xdp_mode, rx_room);
 	if (!cls)
@@ -170,20 +184,10 @@ Result<void> Daemon::init(Config config)
 		std::vector<std::array<uint64_t, 6>> out(v.begin(), v.end());
 		return out;
 	};
-	if (dc.metrics_address != "off") {
+	if (metrics_) {
 		HealthChecker *h = health_.get();
-		Result<std::unique_ptr<Metrics>> m =
-			Metrics::start(dc.metrics_address, std::move(views), cls_counters, slots_,
-				       [h] { return h->reports(); });
-		if (!m)
-			return m.error();
-		metrics_ = std::move(*m);
+		metrics_->serve(std::move(views), cls_counters, slots_, [h] { return h->reports(); });
 	}
-
-	Result<ControlServer> ctl = ControlServer::listen(opts_.control_socket);
-	if (!ctl)
-		return ctl.error();
-	control_.emplace(std::move(*ctl));
 
 	sigset_t set;
 	sigemptyset(&set);

@@ -247,25 +247,31 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 		gen, last, last_time, reloads, unresolved, healthy, checks, icmp, max_inner, control};
 }
 
-Result<std::unique_ptr<Metrics>> Metrics::start(const std::string &address,
-						std::vector<QueueView> queues,
-						ClassifierCounters classifier, const MetricSlots &slots,
-						HealthReports health)
+Result<std::unique_ptr<Metrics>> Metrics::listen(const std::string &address)
 {
 	std::unique_ptr<Metrics> m(new Metrics());
 	m->collector_ = std::make_shared<Collector>();
-	m->collector_->queues = std::move(queues);
-	m->collector_->classifier = std::move(classifier);
-	m->collector_->slots = &slots;
-	m->collector_->health = std::move(health);
 	try {
-		m->exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
+		m->exposer_ = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+			"listening_ports", address,
+			"num_threads", std::to_string(exposer_threads),
+			"request_timeout_ms", std::to_string(request_timeout_ms)});
 	} catch (const std::exception &e) {
-		return make_error("serving metrics on " + address + " (director.metrics_address): " +
-				  e.what() + " (is the address in use?)");
+		return make_error("serving metrics on " + address + " (director.metrics): " +
+				  e.what() + " (is the address in use? `ss -ltnp` shows by whom)");
 	}
-	m->exposer_->RegisterCollectable(m->collector_);
 	return m;
+}
+
+void Metrics::serve(std::vector<QueueView> queues, ClassifierCounters classifier,
+		    const MetricSlots &slots, HealthReports health)
+{
+	// Set before the collector is registered: no scrape reads them before this.
+	collector_->queues = std::move(queues);
+	collector_->classifier = std::move(classifier);
+	collector_->slots = &slots;
+	collector_->health = std::move(health);
+	exposer_->RegisterCollectable(collector_);
 }
 
 Metrics::~Metrics() = default;
