@@ -9,7 +9,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <cstring>
+#include <span>
 #include <thread>
 
 #include <systemd/sd-daemon.h>
@@ -74,6 +76,20 @@ Result<void> Daemon::init(Config config)
 	if (dc.queues == 0 || dc.queues > TANDEM_MAX_QUEUES)
 		return make_error(config.path + ": director.queues must be 1.." +
 				  std::to_string(TANDEM_MAX_QUEUES));
+
+	// The sockets first, before XDP is touched: a live daemon on the same control socket,
+	// or a metrics port in use, fails the start with nothing attached (a retry under
+	// systemd then never flaps the data path of the host).
+	Result<ControlServer> ctl = ControlServer::listen(opts_.control_socket);
+	if (!ctl)
+		return ctl.error();
+	control_.emplace(std::move(*ctl));
+	if (dc.metrics_address != "off") {
+		Result<std::unique_ptr<Metrics>> m = Metrics::listen(dc.metrics_address);
+		if (!m)
+			return m.error();
+		metrics_ = std::move(*m);
+	}
 
 	const uint32_t rx_room = dc.frame_size - 256;  // XDP_PACKET_HEADROOM, see worker.cpp
 	Result<Classifier> cls = Classifier::attach(dc.interface, dc.xdp_mode, rx_room);
@@ -168,20 +184,10 @@ Result<void> Daemon::init(Config config)
 		std::vector<std::array<uint64_t, 6>> out(v.begin(), v.end());
 		return out;
 	};
-	if (dc.metrics_address != "off") {
+	if (metrics_) {
 		HealthChecker *h = health_.get();
-		Result<std::unique_ptr<Metrics>> m =
-			Metrics::start(dc.metrics_address, std::move(views), cls_counters, slots_,
-				       [h] { return h->reports(); });
-		if (!m)
-			return m.error();
-		metrics_ = std::move(*m);
+		metrics_->serve(std::move(views), cls_counters, slots_, [h] { return h->reports(); });
 	}
-
-	Result<ControlServer> ctl = ControlServer::listen(opts_.control_socket);
-	if (!ctl)
-		return ctl.error();
-	control_.emplace(std::move(*ctl));
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -341,12 +347,38 @@ std::string Daemon::reload(bool force)
 	return "ok " + done;
 }
 
+std::string Daemon::control_request(const std::string &req)
+{
+	if (req == "reload")
+		return reload(false);
+	if (req == "reload force")
+		return reload(true);
+	if (req == "status")
+		return "ok " + summary(*snapshots_->current());
+	return "error: unknown request '" + req + "' (reload, reload force, status)";
+}
+
 int Daemon::run()
 {
+	std::vector<pollfd> fds;
 	for (;;) {
-		pollfd fds[4] = {{signal_fd_, POLLIN, 0}, {control_->fd(), POLLIN, 0},
-				 {nexthop_ ? nexthop_->fd() : -1, POLLIN, 0}, {health_->fd(), POLLIN, 0}};
-		int n = poll(fds, 4, nexthop_ && nexthop_->dirty() ? 100 : 1000);
+		fds = {{signal_fd_, POLLIN, 0}, {nexthop_ ? nexthop_->fd() : -1, POLLIN, 0},
+		       {health_->fd(), POLLIN, 0}};
+		constexpr size_t control_first = 3;
+		control_->add_pollfds(fds);
+		int timeout_ms = nexthop_ && nexthop_->dirty() ? 100 : 1000;
+		// A control connection's deadline may come first; waking for it is not the
+		// 1 s idle tick the neighbour refresh below keys on.
+		bool control_wakeup = false;
+		if (auto d = control_->next_deadline()) {
+			const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+				*d - std::chrono::steady_clock::now());
+			if (left.count() < timeout_ms) {
+				timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+				control_wakeup = true;
+			}
+		}
+		int n = poll(fds.data(), fds.size(), timeout_ms);
 		if (n < 0 && errno != EINTR) {
 			log(Level::err, message_id::fatal, "poll: " + std::string(std::strerror(errno)));
 			return 1;
@@ -364,25 +396,26 @@ int Daemon::run()
 				}
 			}
 		}
-		if (n > 0 && (fds[1].revents & POLLIN))
-			control_->serve_one([this](const std::string &req) -> std::string {
-				if (req == "reload")
-					return reload(false);
-				if (req == "reload force")
-					return reload(true);
-				if (req == "status")
-					return "ok " + summary(*snapshots_->current());
-				return "error: unknown request '" + req + "' (reload, reload force, status)";
-			});
-		if (nexthop_ && n > 0 && (fds[2].revents & POLLIN))
+		// Every round, not only when poll saw something: deadlines are checked here.
+		if (n >= 0) {
+			const ControlCounters before = control_->counters();
+			control_->process(std::span<const pollfd>(fds).subspan(control_first),
+					  [this](const std::string &req) { return control_request(req); });
+			if (control_->counters() != before) {
+				status_.control_connections = control_->counters();
+				publish_status();
+			}
+		}
+		if (nexthop_ && n > 0 && (fds[1].revents & POLLIN))
 			nexthop_->on_readable();
-		if (n > 0 && (fds[3].revents & POLLIN) && health_->take_changed())
+		if (n > 0 && (fds[2].revents & POLLIN) && health_->take_changed())
 			apply_health();
 		// Notifications mark the table dirty; resolve at most every 100 ms (a solicitation
 		// itself causes notifications), and every second regardless.
 		const auto now = std::chrono::steady_clock::now();
-		if (nexthop_ && (n == 0 || (nexthop_->dirty() &&
-					    now - last_refresh_ >= std::chrono::milliseconds(100)))) {
+		const bool idle_tick = n == 0 && !control_wakeup;
+		if (nexthop_ && (idle_tick || (nexthop_->dirty() &&
+					       now - last_refresh_ >= std::chrono::milliseconds(100)))) {
 			last_refresh_ = now;
 			refresh_neighbours();
 		}

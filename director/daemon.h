@@ -42,6 +42,7 @@ private:
 	Daemon() = default;
 	Result<void> init(Config config);
 	std::string reload(bool force);
+	std::string control_request(const std::string &req);
 	void apply_health();
 	SnapshotContext snapshot_context(const DownSet *down);
 	void refresh_neighbours();

@@ -161,6 +161,7 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 	auto icmp = family("tandem_director_icmp_too_big_total", "Frames too big once encapsulated, by what was done: ICMP sent, suppressed by the rate limit, dropped (IPv4 without DF), not answerable", T::Counter);
 	auto max_inner = family("tandem_director_service_max_inner_packet_bytes", "Longest inner IP packet a service carries: the interface MTU minus its encapsulation", T::Gauge);
 	auto checks = family("tandem_director_health_checks_total", "Health checks run, by result", T::Counter);
+	auto control = family("tandem_director_control_connections_total", "Control socket connections, by how they ended: served, timed_out (no whole request line, or the answer not read, in time), too_long, refused (too many clients at once), closed (by the client first)", T::Counter);
 
 	DaemonStatus st;
 	{
@@ -227,6 +228,9 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 	add(reloads, {{"result", "ok"}}, static_cast<double>(st.reloads_ok));
 	add(reloads, {{"result", "failed"}}, static_cast<double>(st.reloads_failed));
 	add(unresolved, {}, static_cast<double>(st.unresolved_neighbours));
+	for (size_t r = 0; r < control_result_count; r++)
+		add(control, {{"result", to_string(static_cast<ControlResult>(r))}},
+		    static_cast<double>(st.control_connections[r]));
 	for (const auto &[name, bytes] : st.max_inner_packet)
 		add(max_inner, {{"service", name}}, bytes);
 	for (const HealthReport &r : health ? health() : std::vector<HealthReport>{}) {
@@ -240,28 +244,34 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 
 	return {rx, rxb, matched, enc, encb, tx, dropped, passed, xdp, ring_full, fill_empty,
 		xsk_drop, invalid, kicks, kick_errors, fill_wakeups, sleeps, batches, mode, svc, be,
-		gen, last, last_time, reloads, unresolved, healthy, checks, icmp, max_inner};
+		gen, last, last_time, reloads, unresolved, healthy, checks, icmp, max_inner, control};
 }
 
-Result<std::unique_ptr<Metrics>> Metrics::start(const std::string &address,
-						std::vector<QueueView> queues,
-						ClassifierCounters classifier, const MetricSlots &slots,
-						HealthReports health)
+Result<std::unique_ptr<Metrics>> Metrics::listen(const std::string &address)
 {
 	std::unique_ptr<Metrics> m(new Metrics());
 	m->collector_ = std::make_shared<Collector>();
-	m->collector_->queues = std::move(queues);
-	m->collector_->classifier = std::move(classifier);
-	m->collector_->slots = &slots;
-	m->collector_->health = std::move(health);
 	try {
-		m->exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
+		m->exposer_ = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+			"listening_ports", address,
+			"num_threads", std::to_string(exposer_threads),
+			"request_timeout_ms", std::to_string(request_timeout_ms)});
 	} catch (const std::exception &e) {
-		return make_error("serving metrics on " + address + " (director.metrics_address): " +
-				  e.what() + " (is the address in use?)");
+		return make_error("serving metrics on " + address + " (director.metrics): " +
+				  e.what() + " (is the address in use? `ss -ltnp` shows by whom)");
 	}
-	m->exposer_->RegisterCollectable(m->collector_);
 	return m;
+}
+
+void Metrics::serve(std::vector<QueueView> queues, ClassifierCounters classifier,
+		    const MetricSlots &slots, HealthReports health)
+{
+	// Set before the collector is registered: no scrape reads them before this.
+	collector_->queues = std::move(queues);
+	collector_->classifier = std::move(classifier);
+	collector_->slots = &slots;
+	collector_->health = std::move(health);
+	exposer_->RegisterCollectable(collector_);
 }
 
 Metrics::~Metrics() = default;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "control.h"
 #include "health_checker.h"
 #include "result.h"
 #include "verdict.h"
@@ -116,6 +117,7 @@ struct DaemonStatus {
 	uint64_t unresolved_neighbours = 0;
 	// Per service of the generation in force: the longest inner IP packet it carries.
 	std::vector<std::pair<std::string, uint32_t>> max_inner_packet;
+	ControlCounters control_connections{};  // how control connections ended, by result
 };
 
 class Metrics {
@@ -123,12 +125,19 @@ public:
 	using ClassifierCounters = std::function<std::vector<std::array<uint64_t, 6>>()>;
 	using HealthReports = std::function<std::vector<HealthReport>()>;
 
-	// Starts the HTTP exposer on "host:port" (the config's metrics_address).
-	static Result<std::unique_ptr<Metrics>> start(const std::string &address,
-						      std::vector<QueueView> queues,
-						      ClassifierCounters classifier,
-						      const MetricSlots &slots, HealthReports health);
+	// Binds the HTTP exposer on "host:port" (the config's metrics_address), before the
+	// daemon touches XDP, so a port in use fails the start with nothing attached. It
+	// serves with exposer_threads threads, so one idle or slow client cannot hold up a
+	// scrape (each such client holds a thread for request_timeout_ms at most); /metrics
+	// answers 404 until serve().
+	static Result<std::unique_ptr<Metrics>> listen(const std::string &address);
+	// From now on /metrics answers with these (the workers and classifier now exist).
+	void serve(std::vector<QueueView> queues, ClassifierCounters classifier,
+		   const MetricSlots &slots, HealthReports health);
 	~Metrics();
+
+	static constexpr int exposer_threads = 4;
+	static constexpr int request_timeout_ms = 10000;
 
 	void set_status(const DaemonStatus &s);
 	DaemonStatus status() const;
