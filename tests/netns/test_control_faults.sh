@@ -77,6 +77,19 @@ run_other() {
 	fi
 }
 
+# run_watched EVENTS CONFIG SOCKET LOG: run_other while `ip monitor link` records every
+# link event of the namespace into EVENTS (see xdp_events).
+run_watched() {
+	local events=$1 mon rc
+	shift
+	ip -n "$NS_DIR" monitor link >"$events" 2>&1 &
+	mon=$!
+	sleep 0.2  # its netlink socket open before the director starts
+	rc=$(run_other "$@")
+	sleep 0.2; kill $mon; wait $mon 2>/dev/null
+	echo "$rc"
+}
+
 # (f) A refused reload with eight problems, one line each (some 800 bytes, more than
 #     one read): every line printed.
 { director_section; services 10.0.1.1 $(seq -f '10.0.1.%g' 301 308); } >"$TMP/director.yaml"
@@ -114,11 +127,7 @@ check "(a) control_connections_total{result=\"timed_out\"}" 1 \
 	"$(metric tandem_director_control_connections_total 'result="timed_out"')"
 
 # (b) A second director on the first one's control socket.
-ip -n "$NS_DIR" monitor link >"$TMP/monitor_b.txt" 2>&1 &
-mon=$!
-sleep 0.2  # its netlink socket open before the director starts
-rc=$(run_other "$TMP/second.yaml" "$CONTROL_SOCKET" "$TMP/second.log")
-sleep 0.2; kill $mon; wait $mon 2>/dev/null
+rc=$(run_watched "$TMP/monitor_b.txt" "$TMP/second.yaml" "$CONTROL_SOCKET" "$TMP/second.log")
 echo "     (b) second director: $(grep -o 'cannot start.*' "$TMP/second.log" | head -1)"
 check "(b) second director on the same control socket: exit status" 1 "$rc"
 case "$(cat "$TMP/second.log")" in
@@ -137,11 +146,7 @@ check "(b) ... answered by the first director (generation 3)" 3 "$(metric tandem
 ip netns exec "$NS_DIR" $BAD hold 127.0.0.1 9472 30 >"$TMP/hold.out" &
 holder=$!
 busywait 5000 grep -q listening "$TMP/hold.out"
-ip -n "$NS_DIR" monitor link >"$TMP/monitor_c.txt" 2>&1 &
-mon=$!
-sleep 0.2  # its netlink socket open before the director starts
-rc=$(run_other "$TMP/third.yaml" "$TMP/third.sock" "$TMP/third.log")
-sleep 0.2; kill $mon; wait $mon 2>/dev/null
+rc=$(run_watched "$TMP/monitor_c.txt" "$TMP/third.yaml" "$TMP/third.sock" "$TMP/third.log")
 kill $holder; wait $holder 2>/dev/null
 echo "     (c) metrics port taken: $(grep -o 'cannot start.*' "$TMP/third.log" | head -1)"
 check "(c) director with its metrics port taken: exit status" 1 "$rc"
