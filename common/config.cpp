@@ -51,6 +51,19 @@ bool DirectorConfig::operator==(const DirectorConfig &o) const
 	       frame_size == o.frame_size && ring_size == o.ring_size && icmp_too_big == o.icmp_too_big;
 }
 
+bool ServiceConfig::operator==(const ServiceConfig &o) const
+{
+	return name == o.name && binds == o.binds && hash_key == o.hash_key && seed == o.seed &&
+	       hash_fields == o.hash_fields && alt_hash_fields == o.alt_hash_fields &&
+	       hops_per_row == o.hops_per_row && backends == o.backends &&
+	       health_checks == o.health_checks;
+}
+
+bool Config::operator==(const Config &o) const
+{
+	return director == o.director && services == o.services;
+}
+
 const ServiceConfig *Config::find_service(std::string_view name) const
 {
 	for (const ServiceConfig &s : services)

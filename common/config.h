@@ -72,8 +72,11 @@ struct HealthCheck {
 struct BackendConfig {
 	Backend backend;
 	SourceMark mark;
+	bool operator==(const BackendConfig &o) const { return backend == o.backend; }
 };
 
+// A field added here must be added to operator== (config.cpp) too, or a reload that changes
+// only it is taken for "unchanged".
 struct ServiceConfig {
 	std::string name;
 	std::vector<Bind> binds;
@@ -87,6 +90,7 @@ struct ServiceConfig {
 	SourceMark mark;
 
 	std::vector<Backend> table_backends() const;
+	bool operator==(const ServiceConfig &o) const;  // every field but the marks
 	// Hops a packet of this service carries: the row, plus the alternative lookup's row.
 	unsigned hops_per_packet(unsigned row_width) const
 	{
@@ -111,7 +115,7 @@ struct IcmpLimit {
 	bool operator==(const IcmpLimit &) const = default;
 };
 
-struct DirectorConfig {
+struct DirectorConfig {  // a new field goes into operator== too, as in ServiceConfig
 	std::string interface;
 	unsigned queues = 1;
 	std::vector<unsigned> cores;          // one per queue; empty = queue i on core i % ncpu
@@ -136,12 +140,24 @@ struct Config {
 	std::vector<ServiceConfig> services;
 
 	const ServiceConfig *find_service(std::string_view name) const;
+	// The same configuration: every value equal, whatever the path, positions, comments
+	// or layout. A reload to an equal Config changes nothing.
+	bool operator==(const Config &o) const;
 };
 
+// Limits of one load, so that no file can make the loader (inside the running daemon, on
+// reload) use unbounded memory: the file's size is checked before YAML parses it, and
+// problems past the first max_config_errors are counted, not kept.
+inline constexpr size_t max_config_bytes = 16 * 1024 * 1024;
+inline constexpr size_t max_config_errors = 20;
+
 // Parses and validates. The error message holds one line per problem, each starting with
-// "path:line:column: ".
+// "path:line:column: ", and, past max_config_errors of them, a last line
+// "path: ... and N more errors".
 Result<Config> parse_config(std::string_view yaml_text, std::string_view path);
-Result<Config> load_config_file(const std::string &path);
+// Reads and parses a file; one larger than `max_bytes` is refused unparsed with
+// "path: N bytes, larger than the limit of M bytes".
+Result<Config> load_config_file(const std::string &path, size_t max_bytes = max_config_bytes);
 
 std::string format_key(const SipKey &key);  // 32 lower-case hex digits
 std::optional<SipKey> parse_key(std::string_view hex);

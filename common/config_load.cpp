@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // Walks a director.yaml document into the Config model, collecting every problem.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <charconv>
-#include <sstream>
+#include <cstring>
+#include <map>
+#include <set>
 #include <thread>
+#include <tuple>
 
+#include "bind_overlap.h"
 #include "config.h"
 #include "yaml_reader.h"
 
@@ -78,7 +84,9 @@ private:
 	void bind(const YAML::Node &n, const std::string &field, ServiceConfig &svc);
 	std::vector<PortRange> ports(const YAML::Node &n, const std::string &field);
 	std::optional<PortRange> port_item(const YAML::Node &n, const std::string &field);
-	void backend(const YAML::Node &n, const std::string &field, ServiceConfig &svc);
+	// `lines`: each backend address of the service so far -> its line, for duplicates.
+	void backend(const YAML::Node &n, const std::string &field, ServiceConfig &svc,
+		     std::map<IpAddress, int> &lines);
 	std::optional<HashFields> hash_fields(const YAML::Node &n, const std::string &field);
 	void health_check(const YAML::Node &n, const std::string &field, HealthCheck &hc);
 	std::optional<SipKey> key(const YAML::Node &n, const std::string &field);
@@ -86,6 +94,7 @@ private:
 
 	YamlReader r_;
 	Config cfg_;
+	std::map<std::string, int> service_lines_;  // name -> line of its first definition
 };
 
 Result<Config> Loader::load(std::string_view text)
@@ -263,11 +272,11 @@ void Loader::service(const YAML::Node &n, const std::string &f)
 			if (!valid_service_name(*s))
 				r_.error(YamlReader::mark_of(v), f + ".name",
 					 "\"" + *s + "\" is not a service name; allowed: 1-63 letters, digits, '_', '.', '-', starting with a letter or digit");
-			for (const ServiceConfig &other : cfg_.services)
-				if (other.name == *s)
-					r_.error(YamlReader::mark_of(v), f + ".name",
-						 "service \"" + *s + "\" is already defined at line " +
-							 std::to_string(other.mark.line) + "; names must be unique");
+			auto [first, fresh] = service_lines_.emplace(*s, svc.mark.line);
+			if (!fresh)
+				r_.error(YamlReader::mark_of(v), f + ".name",
+					 "service \"" + *s + "\" is already defined at line " +
+						 std::to_string(first->second) + "; names must be unique");
 			svc.name = *s;
 		}
 	if (auto v = r_.require(n, f, "binds"); v.IsDefined() && r_.expect_sequence(v, f + ".binds")) {
@@ -298,8 +307,9 @@ void Loader::service(const YAML::Node &n, const std::string &f)
 	if (auto v = n["backends"]; v.IsDefined() && r_.expect_sequence(v, f + ".backends")) {
 		if (v.size() > 65535)
 			r_.error(YamlReader::mark_of(v), f + ".backends", "lists more than 65535 backends");
+		std::map<IpAddress, int> lines;
 		for (size_t i = 0; i < v.size() && i < 65536; i++)
-			backend(v[i], at(f + ".backends", i), svc);
+			backend(v[i], at(f + ".backends", i), svc, lines);
 	}
 	if (auto v = n["health_check"]; v.IsDefined()) {
 		// One check, or a list of them: a backend is down when any check says so (GLB's
@@ -310,15 +320,15 @@ void Loader::service(const YAML::Node &n, const std::string &f)
 				checks.push_back(v[i]);
 		else
 			checks.push_back(v);
+		std::set<std::tuple<HealthCheckKind, uint16_t, std::string>> seen;
 		for (size_t i = 0; i < checks.size(); i++) {
 			HealthCheck hc;
 			std::string field = v.IsSequence() ? at(f + ".health_check", i) : f + ".health_check";
 			health_check(checks[i], field, hc);
 			if (hc.kind == HealthCheckKind::none)
 				continue;
-			for (const HealthCheck &other : svc.health_checks)
-				if (other.kind == hc.kind && other.port == hc.port && other.path == hc.path)
-					r_.error(hc.mark, field, "the same check is listed twice");
+			if (!seen.emplace(hc.kind, hc.port, hc.path).second)
+				r_.error(hc.mark, field, "the same check is listed twice");
 			svc.health_checks.push_back(hc);
 		}
 	}
@@ -398,7 +408,8 @@ void Loader::bind(const YAML::Node &n, const std::string &f, ServiceConfig &svc)
 		svc.binds.push_back(std::move(b));
 }
 
-void Loader::backend(const YAML::Node &n, const std::string &f, ServiceConfig &svc)
+void Loader::backend(const YAML::Node &n, const std::string &f, ServiceConfig &svc,
+		     std::map<IpAddress, int> &lines)
 {
 	if (!r_.expect_map(n, f, {"address", "state", "healthy"}))
 		return;
@@ -417,11 +428,10 @@ void Loader::backend(const YAML::Node &n, const std::string &f, ServiceConfig &s
 		return;
 	}
 	bc.backend.address = *a;
-	for (const BackendConfig &other : svc.backends)
-		if (other.backend.address == *a)
-			r_.error(YamlReader::mark_of(v), f + ".address",
-				 *s + " is already a backend of this service (line " +
-					 std::to_string(other.mark.line) + "); list each backend once");
+	if (auto [first, fresh] = lines.emplace(*a, bc.mark.line); !fresh)
+		r_.error(YamlReader::mark_of(v), f + ".address",
+			 *s + " is already a backend of this service (line " +
+				 std::to_string(first->second) + "); list each backend once");
 	if (auto st = n["state"]; st.IsDefined())
 		if (auto c = r_.choice(st, f + ".state", {"active", "filling", "draining", "inactive"}))
 			bc.backend.state = static_cast<BackendState>(*c);
@@ -471,25 +481,24 @@ void Loader::health_check(const YAML::Node &n, const std::string &f, HealthCheck
 
 void Loader::cross_checks()
 {
-	// Binds: a packet must belong to exactly one service.
-	struct Placed {
-		const Bind *bind;
-		const ServiceConfig *svc;
-	};
-	std::vector<Placed> all;
+	// Binds: a packet must belong to exactly one service. Each bind that overlaps an
+	// earlier one is reported once, naming one of them (bind_overlap.h), not once per pair.
+	std::vector<const Bind *> binds;
+	std::vector<const ServiceConfig *> owner;
 	for (const ServiceConfig &s : cfg_.services)
-		for (const Bind &b : s.binds)
-			all.push_back({&b, &s});
-	for (size_t i = 0; i < all.size(); i++)
-		for (size_t j = 0; j < i; j++)
-			if (all[i].bind->overlaps(*all[j].bind))
-				r_.error(all[i].bind->mark, "services." + all[i].svc->name + ".binds",
-					 all[i].bind->prefix.to_string() + " " +
-						 std::string(to_string(all[i].bind->protocol)) +
-						 " overlaps the bind at line " +
-						 std::to_string(all[j].bind->mark.line) + " of service \"" +
-						 all[j].svc->name +
-						 "\"; a packet must match one bind only: change the address, protocol or ports");
+		for (const Bind &b : s.binds) {
+			binds.push_back(&b);
+			owner.push_back(&s);
+		}
+	const std::vector<std::optional<size_t>> earlier = earlier_overlaps(binds);
+	for (size_t i = 0; i < binds.size(); i++)
+		if (const std::optional<size_t> j = earlier[i])
+			r_.error(binds[i]->mark, "services." + owner[i]->name + ".binds",
+				 binds[i]->prefix.to_string() + " " +
+					 std::string(to_string(binds[i]->protocol)) +
+					 " overlaps the bind at line " + std::to_string(binds[*j]->mark.line) +
+					 " of service \"" + owner[*j]->name +
+					 "\"; a packet must match one bind only: change the address, protocol or ports");
 
 	if (!cfg_.director)
 		return;
@@ -516,16 +525,49 @@ Result<Config> parse_config(std::string_view yaml_text, std::string_view path)
 	return Loader(std::string(path)).load(yaml_text);
 }
 
-Result<Config> load_config_file(const std::string &path)
+Result<Config> load_config_file(const std::string &path, size_t max_bytes)
 {
-	std::ifstream in(path);
-	if (!in)
+	auto cannot_read = [&path](int e) {
 		return make_error(path + ": cannot read the configuration file (" +
-				  std::string(std::strerror(errno)) + "); check the path and its permissions",
-				  errno);
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return parse_config(ss.str(), path);
+					  std::string(std::strerror(e)) + "); check the path and its permissions",
+				  e);
+	};
+	auto too_large = [&path, max_bytes](const std::string &size) {
+		return make_error(path + ": " + size + " bytes, larger than the limit of " +
+				  std::to_string(max_bytes) + " bytes; check that this is the right file");
+	};
+	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cannot_read(errno);
+	struct Closer {
+		int fd;
+		~Closer() { close(fd); }
+	} closer{fd};
+	// The size is known before reading a regular file; anything else (a pipe, a device)
+	// is read up to one byte past the limit.
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return cannot_read(errno);
+	const bool regular = S_ISREG(st.st_mode);
+	if (regular && static_cast<uint64_t>(st.st_size) > max_bytes)
+		return too_large(std::to_string(st.st_size));
+	std::string text;
+	if (regular)
+		text.reserve(static_cast<size_t>(st.st_size));
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cannot_read(errno);
+		if (n == 0)
+			break;
+		text.append(buf, static_cast<size_t>(n));
+		if (text.size() > max_bytes)
+			return too_large("more than " + std::to_string(max_bytes));
+	}
+	return parse_config(text, path);
 }
 
 }  // namespace tandem

@@ -18,6 +18,10 @@ SourceMark YamlReader::mark_of(const YAML::Node &n)
 
 void YamlReader::error(const SourceMark &mark, std::string_view field, std::string_view message)
 {
+	if (problems_.size() >= max_config_errors) {
+		dropped_++;
+		return;
+	}
 	std::string line = path_ + ":" + std::to_string(mark.line) + ":" +
 			   std::to_string(mark.column) + ": ";
 	if (!field.empty())
@@ -40,6 +44,8 @@ std::string YamlReader::report() const
 			out += '\n';
 		out += p;
 	}
+	if (dropped_ > 0)
+		out += "\n" + path_ + ": ... and " + std::to_string(dropped_) + (dropped_ == 1 ? " more error" : " more errors");
 	return out;
 }
 

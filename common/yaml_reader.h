@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Strict reading of YAML nodes: every value is checked, every problem is collected as
 // "path:line:column: field: message" with what is allowed. Internal to the config loader.
+// The first max_config_errors problems are kept; the rest are only counted, so a file
+// that repeats one mistake a million times costs a counter, not a million strings.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -23,6 +25,7 @@ public:
 	void error(const YAML::Mark &mark, std::string_view field, std::string_view message);
 	void error(const SourceMark &mark, std::string_view field, std::string_view message);
 	bool failed() const { return !problems_.empty(); }
+	// The kept problems, one a line, then "... and N more errors" if some were dropped.
 	std::string report() const;
 
 	static SourceMark mark_of(const YAML::Node &n);
@@ -44,7 +47,8 @@ public:
 
 private:
 	std::string path_;
-	std::vector<std::string> problems_;
+	std::vector<std::string> problems_;  // at most max_config_errors
+	size_t dropped_ = 0;                 // problems past the cap, counted only
 };
 
 }  // namespace tandem

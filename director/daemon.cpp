@@ -11,6 +11,8 @@
 #include <chrono>
 #include <algorithm>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <span>
 #include <thread>
 
@@ -286,6 +288,34 @@ void Daemon::refresh_neighbours()
 	publish_status();
 }
 
+Result<Daemon::PreparedReload> Daemon::prepare_reload(const Snapshot &cur, bool force)
+{
+	Result<Config> next = load_config_file(opts_.config_path);
+	if (!next)
+		return next.error();
+	// Compared as parsed, so comments, layout and key order do not count.
+	if (*next == cur.config) {
+		PreparedReload same;
+		same.unchanged = true;
+		return same;
+	}
+	if (auto r = check_director_change(cur.config, *next); !r)
+		return r.error();
+	if (auto r = check_transition(cur.config, *next, force); !r)
+		return make_error(r.error().message + " (tandem-director --reload --force overrides)");
+	PreparedReload p;
+	p.targets = health_targets(*next);
+	p.down = down_set(health_->reports(), p.targets);
+	Result<std::unique_ptr<Snapshot>> snap =
+		build_snapshot(std::move(*next), cur.generation + 1, snapshot_context(&p.down));
+	if (!snap)
+		return snap.error();
+	if (auto r = Classifier::check_binds((*snap)->services.binds()); !r)
+		return r.error();
+	p.snapshot = std::move(*snap);
+	return p;
+}
+
 std::string Daemon::reload(bool force)
 {
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading %s",
@@ -306,31 +336,47 @@ std::string Daemon::reload(bool force)
 		return "error: " + why;
 	};
 
-	Result<Config> next = load_config_file(opts_.config_path);
-	if (!next)
-		return fail(next.error().message);
-	if (auto r = check_director_change(cur->config, *next); !r)
-		return fail(r.error().message);
-	if (auto r = check_transition(cur->config, *next, force); !r)
-		return fail(r.error().message + " (tandem-director --reload --force overrides)");
-	std::vector<HealthTarget> targets = health_targets(*next);
-	DownSet next_down = down_set(health_->reports(), targets);
-	Result<std::unique_ptr<Snapshot>> snap =
-		build_snapshot(std::move(*next), cur->generation + 1, snapshot_context(&next_down));
-	if (!snap)
-		return fail(snap.error().message);
-	if (auto r = Classifier::check_binds((*snap)->services.binds()); !r)
-		return fail(r.error().message);
+	// The reload boundary: whatever preparing throws, the memory it took is given back as
+	// the exception unwinds, and the daemon answers instead of exiting.
+	std::optional<PreparedReload> prepared;
+	try {
+		Result<PreparedReload> p = prepare_reload(*cur, force);
+		if (!p)
+			return fail(p.error().message);
+		prepared.emplace(std::move(*p));
+	} catch (const std::bad_alloc &) {
+		return fail(opts_.config_path + ": out of memory while loading it (the unit's "
+						"MemoryMax=, or a file far larger than it should be)");
+	} catch (const std::exception &e) {
+		return fail(opts_.config_path + ": loading it failed: " + e.what());
+	}
+
+	const std::string gen_text = std::to_string(cur->generation);
+	if (prepared->unchanged) {
+		status_.last_reload_ok = true;
+		status_.last_reload_time = unix_now();
+		status_.reloads_unchanged++;
+		publish_status();
+		const std::string msg = "configuration unchanged (generation " + gen_text +
+					"); nothing to do";
+		log(Level::notice, message_id::reload_ok, opts_.config_path + ": " + msg,
+		    {{"TANDEM_CONFIG", opts_.config_path}, {"TANDEM_GENERATION", gen_text},
+		     {"TANDEM_RELOAD", "unchanged"}});
+		sd_notifyf(0, "READY=1\nSTATUS=Forwarding: %s", summary(*cur).c_str());
+		return "ok " + msg;
+	}
+
+	std::unique_ptr<Snapshot> snap = std::move(prepared->snapshot);
 	if (nexthop_)
-		status_.unresolved_neighbours = nexthop_->refresh((*snap)->neighbours);
-	std::vector<CompiledBind> binds = (*snap)->services.binds();
-	const std::string done = summary(**snap);
-	const uint64_t gen = (*snap)->generation;
+		status_.unresolved_neighbours = nexthop_->refresh(snap->neighbours);
+	std::vector<CompiledBind> binds = snap->services.binds();
+	const std::string done = summary(*snap);
+	const uint64_t gen = snap->generation;
 	// Workers first learn the new services, then the classifier starts sending them;
 	// a VIP removed here meets no_service for the frames already queued.
-	snapshots_->publish(std::move(*snap));
-	health_->set_targets(std::move(targets));
-	down_ = std::move(next_down);
+	snapshots_->publish(std::move(snap));
+	health_->set_targets(std::move(prepared->targets));
+	down_ = std::move(prepared->down);
 	if (auto r = classifier_->write_binds(binds); !r)
 		log(Level::err, message_id::reload_failed,
 		    "writing the classifier's binds: " + r.error().message +

@@ -41,7 +41,17 @@ public:
 private:
 	Daemon() = default;
 	Result<void> init(Config config);
+	// A reload: load and check the file, build its tables, then publish them. Only the
+	// building may fail or throw (std::bad_alloc included), and it touches nothing the
+	// data path uses, so a failure leaves the generation in force as it was.
+	struct PreparedReload {
+		bool unchanged = false;  // the file holds the configuration in force
+		std::unique_ptr<Snapshot> snapshot;
+		std::vector<HealthTarget> targets;
+		DownSet down;
+	};
 	std::string reload(bool force);
+	Result<PreparedReload> prepare_reload(const Snapshot &cur, bool force);
 	std::string control_request(const std::string &req);
 	void apply_health();
 	SnapshotContext snapshot_context(const DownSet *down);

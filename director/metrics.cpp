@@ -227,6 +227,7 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 	add(last_time, {}, st.last_reload_time);
 	add(reloads, {{"result", "ok"}}, static_cast<double>(st.reloads_ok));
 	add(reloads, {{"result", "failed"}}, static_cast<double>(st.reloads_failed));
+	add(reloads, {{"result", "unchanged"}}, static_cast<double>(st.reloads_unchanged));
 	add(unresolved, {}, static_cast<double>(st.unresolved_neighbours));
 	for (size_t r = 0; r < control_result_count; r++)
 		add(control, {{"result", to_string(static_cast<ControlResult>(r))}},

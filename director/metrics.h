@@ -112,6 +112,7 @@ struct DaemonStatus {
 	double last_reload_time = 0;  // unix seconds
 	uint64_t reloads_ok = 0;
 	uint64_t reloads_failed = 0;
+	uint64_t reloads_unchanged = 0;  // the file held the configuration in force: nothing done
 	std::string xdp_mode;     // "native" / "generic"
 	std::string attach_mode;  // "dispatcher" / "legacy" / "direct"
 	uint64_t unresolved_neighbours = 0;

@@ -206,3 +206,30 @@ TEST_CASE("keys, MACs and prefixes parse strictly")
 	CHECK(IpPrefix::parse("10.0.0.0/8")->overlaps(*IpPrefix::parse("10.1.0.0/16")));
 	CHECK_FALSE(IpPrefix::parse("10.0.0.0/8")->overlaps(*IpPrefix::parse("2001:db8::/32")));
 }
+
+TEST_CASE("equal configurations: comments, layout and positions do not count, values do")
+{
+	auto a = parse_config(good, "d.yaml");
+	REQUIRE(a.ok());
+	// Same values, other file, other lines and columns, a comment, flow style turned block.
+	std::string moved = "# the same configuration, laid out differently\n\n" +
+			    with("      - {address: 10.0.0.1}\n", "      -   address: 10.0.0.1   # first\n");
+	auto b = parse_config(moved, "other.yaml");
+	REQUIRE_MESSAGE(b.ok(), b.error().message);
+	CHECK(a->services[0].backends[0].mark.line != b->services[0].backends[0].mark.line);
+	CHECK(*a == *b);
+	// Each kind of value: a backend's state, a key, a health check, a director field, a
+	// bind's ports, the order of backends.
+	for (const auto &[from, to] : std::vector<std::pair<std::string, std::string>>{
+		     {"state: draining", "state: filling"},
+		     {"hash_key: 000102030405060708090a0b0c0d0e0f", "hash_key: 000102030405060708090a0b0c0d0e00"},
+		     {"health_check: {type: none}", "health_check: {type: tcp, port: 80}"},
+		     {"udp_checksum: true", "udp_checksum: false"},
+		     {"ports: 53", "ports: 54"},
+		     {"      - {address: 10.0.0.1}\n      - {address: 10.0.0.2, state: draining, healthy: false}\n",
+		      "      - {address: 10.0.0.2, state: draining, healthy: false}\n      - {address: 10.0.0.1}\n"}}) {
+		auto c = parse_config(with(from, to), "d.yaml");
+		REQUIRE_MESSAGE(c.ok(), c.error().message);
+		CHECK_MESSAGE(!(*a == *c), (from + " -> " + to));
+	}
+}
