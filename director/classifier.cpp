@@ -100,6 +100,49 @@ Result<void> clear_map(int fd, size_t key_size)
 	return {};
 }
 
+// Our program, left on the interface by a director that died (the caller holds the
+// interface lock, so no live director owns it): detached, and libxdp removes its pins
+// with it, so the attach starts from a clean hook. Anyone else's program stays.
+Result<void> remove_leftovers(int ifindex, const std::string &ifname)
+{
+	xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (mp == nullptr || libxdp_get_error(mp) != 0)
+		return {};  // nothing attached
+	std::vector<xdp_program *> ours;
+	const auto is_ours = [](xdp_program *p) {
+		return p != nullptr && std::strcmp(xdp_program__name(p), TANDEM_PROG_NAME) == 0;
+	};
+	if (xdp_multiprog__is_legacy(mp)) {
+		if (is_ours(xdp_multiprog__main_prog(mp)))
+			ours.push_back(xdp_multiprog__main_prog(mp));
+	} else {
+		for (xdp_program *p = xdp_multiprog__next_prog(nullptr, mp); p != nullptr;
+		     p = xdp_multiprog__next_prog(p, mp))
+			if (is_ours(p))
+				ours.push_back(p);
+	}
+	const xdp_attach_mode mode = xdp_multiprog__attach_mode(mp);
+	Result<void> result;
+	for (xdp_program *p : ours) {
+		const std::string id = std::to_string(xdp_program__id(p));
+		int err = xdp_program__detach(p, ifindex, mode, 0);
+		if (err != 0) {
+			result = make_error("removing the XDP classifier (program id " + id +
+						    ") a dead tandem-director left on " + ifname + ": " +
+						    errstr(err) + " (xdp-loader unload " + ifname +
+						    " --id " + id + " removes it)",
+					    -err);
+			break;
+		}
+		log(Level::notice, nullptr,
+		    "removed the XDP classifier (program id " + id + ") that a tandem-director which "
+		    "did not stop cleanly left on " + ifname,
+		    {{"TANDEM_INTERFACE", ifname}, {"TANDEM_XDP_PROG_ID", id}});
+	}
+	xdp_multiprog__close(mp);
+	return result;
+}
+
 }  // namespace
 
 std::string_view to_string(AttachKind k)
@@ -120,6 +163,9 @@ Result<Classifier> Classifier::attach(const std::string &ifname, XdpMode mode, u
 	if (c.ifindex_ == 0)
 		return make_error("interface " + ifname + " (director.interface): " + errstr(errno),
 				  errno);
+
+	if (auto r = remove_leftovers(c.ifindex_, ifname); !r)
+		return r.error();
 
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = "tandem_classifier");
 	c.obj_ = bpf_object__open_mem(tandem_classifier_object, tandem_classifier_object_size,

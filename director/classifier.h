@@ -28,7 +28,7 @@ static_assert(sizeof(tandem_v6_key) == 24);
 static_assert(sizeof(tandem_bind_value) == 8);
 static_assert(sizeof(tandem_port_bitmap) == 8192);
 static_assert(sizeof(tandem_state) == 8);
-static_assert(TANDEM_CLS_COUNT == 6);
+static_assert(TANDEM_CLS_COUNT == 7);
 
 enum class AttachKind : uint8_t { dispatcher, libxdp_legacy, libbpf_direct };
 std::string_view to_string(AttachKind k);
@@ -37,6 +37,8 @@ using QueueClassCounters = std::array<uint64_t, TANDEM_CLS_COUNT>;
 
 class Classifier {
 public:
+	// The caller holds the interface's InterfaceLock: a tandem program already on the
+	// interface is then a dead director's, and is removed before the attach.
 	static Result<Classifier> attach(const std::string &ifname, XdpMode mode, uint32_t max_frame);
 
 	// For tests (bpf_prog_test_run): loaded, maps usable, attached nowhere.

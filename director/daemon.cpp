@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "mtu_report.h"
+#include "nic_queues.h"
 #include "reload.h"
 
 namespace tandem::director {
@@ -51,6 +52,19 @@ std::string summary(const Snapshot &s)
 	return "generation " + std::to_string(s.generation) + ", " +
 	       std::to_string(s.services.services().size()) + " services, " +
 	       std::to_string(backends) + " backends";
+}
+
+// What a worker that would not stop may still touch (its socket, its UMEM, a snapshot):
+// never freed, and reachable until the process exits, so the leak checker does not
+// count it.
+struct Abandoned {
+	std::vector<std::unique_ptr<Worker>> workers;
+	std::unique_ptr<SnapshotHolder> snapshots;
+};
+Abandoned &abandoned()
+{
+	static Abandoned *a = new Abandoned();
+	return *a;
 }
 
 }  // namespace
@@ -92,6 +106,14 @@ Result<void> Daemon::init(Config config)
 			return m.error();
 		metrics_ = std::move(*m);
 	}
+
+	// The interface's XDP hook: ours once the lock is held (a live director holding it
+	// fails the start here, with nothing touched).
+	Result<InterfaceLock> lock = InterfaceLock::acquire(dc.interface, iface_.ifindex);
+	if (!lock)
+		return lock.error();
+	lock_.emplace(std::move(*lock));
+	const uint32_t nic_queues = check_nic_queues(dc);
 
 	const uint32_t rx_room = dc.frame_size - 256;  // XDP_PACKET_HEADROOM, see worker.cpp
 	Result<Classifier> cls = Classifier::attach(dc.interface, dc.xdp_mode, rx_room);
@@ -153,13 +175,17 @@ Result<void> Daemon::init(Config config)
 		if (nexthop_)
 			status_.unresolved_neighbours = nexthop_->refresh((*snap)->neighbours);
 		binds = (*snap)->services.binds();
-		snapshots_->publish(std::move(*snap));
+		publish(std::move(*snap));
 	}
 	if (auto r = classifier_->write_binds(binds); !r)
 		return r.error();
 	for (auto &w : workers_)
 		if (auto r = w->start(); !r)
 			return r.error();
+	std::vector<WatchedWorker> watched;
+	for (auto &w : workers_)
+		watched.push_back(WatchedWorker{w->queue(), &w->heartbeat()});
+	watchdog_ = Watchdog::start(std::move(watched));
 
 	std::vector<QueueView> views;
 	for (auto &w : workers_) {
@@ -179,13 +205,10 @@ Result<void> Daemon::init(Config config)
 			.busy_poll = wp->socket().busy_poll(),
 			.umem_pages = to_string(wp->umem_pages())});
 	}
-	const uint32_t queues = dc.queues;
+	// Every queue the NIC has: frames on those no worker serves are counted too.
+	const uint32_t rows = std::min<uint32_t>(std::max(dc.queues, nic_queues), TANDEM_MAX_QUEUES);
 	Classifier *c = &*classifier_;
-	auto cls_counters = [c, queues] {
-		auto v = c->counters(queues);
-		std::vector<std::array<uint64_t, 6>> out(v.begin(), v.end());
-		return out;
-	};
+	auto cls_counters = [c, rows] { return c->counters(rows); };
 	if (metrics_) {
 		HealthChecker *h = health_.get();
 		metrics_->serve(std::move(views), cls_counters, slots_, [h] { return h->reports(); });
@@ -217,12 +240,70 @@ Daemon::~Daemon()
 {
 	control_.reset();
 	metrics_.reset();
-	for (auto &w : workers_)
-		w->request_stop();
-	workers_.clear();
+	watchdog_.reset();
+	stop_workers();
 	classifier_.reset();
 	if (signal_fd_ >= 0)
 		close(signal_fd_);
+}
+
+void Daemon::publish(std::unique_ptr<Snapshot> snap)
+{
+	std::optional<unsigned> holder = snapshots_->publish(std::move(snap));
+	if (!holder)
+		return;
+	const std::string queue = std::to_string(workers_[*holder]->queue());
+	log(Level::err, message_id::worker_stall,
+	    "the worker of queue " + queue + " (thread tandem-q" + queue + ") passed no quiescent "
+	    "point within " + std::to_string(SnapshotHolder::default_grace_limit.count()) +
+		    " ms; the new tables are in force, the old ones are kept until it does",
+	    {{"TANDEM_QUEUE", queue}});
+}
+
+bool Daemon::stop_workers()
+{
+	for (auto &w : workers_)
+		w->request_stop();
+	// A worker notices within one turn of its loop (100 ms when idle).
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+	bool all = true;
+	for (auto &w : workers_) {
+		while (!w->stopped() && std::chrono::steady_clock::now() < deadline)
+			std::this_thread::sleep_for(std::chrono::milliseconds(5));
+		if (w->stopped())
+			continue;
+		all = false;
+		const std::string queue = std::to_string(w->queue());
+		log(Level::err, message_id::worker_stall,
+		    "the worker of queue " + queue + " (thread tandem-q" + queue + ") did not stop "
+		    "within 3 s; exiting without it",
+		    {{"TANDEM_QUEUE", queue}});
+		abandoned().workers.push_back(std::move(w));
+	}
+	std::erase(workers_, nullptr);
+	if (!all)  // a stuck worker may still read the current snapshot
+		abandoned().snapshots = std::move(snapshots_);
+	workers_.clear();  // joins the ones that stopped
+	return all;
+}
+
+// The interface's receive queues against director.queues: frames on a queue no worker
+// serves are dropped by the classifier (counted as drop_no_socket), so say so at start.
+uint32_t Daemon::check_nic_queues(const DirectorConfig &dc)
+{
+	std::optional<uint32_t> n = rx_queue_count(dc.interface);
+	if (!n)
+		return dc.queues;
+	if (*n > dc.queues)
+		log(Level::warning, message_id::xsk_mode,
+		    dc.interface + " receives on " + std::to_string(*n) + " queues but director.queues "
+		    "is " + std::to_string(dc.queues) + ": VIP frames on queues " +
+			    std::to_string(dc.queues) + ".." + std::to_string(*n - 1) +
+			    " are dropped, counted as tandem_director_dropped_packets_total{reason="
+			    "\"no_socket\"}. Set director.queues to " + std::to_string(*n) +
+			    ", or ethtool -L " + dc.interface + " combined " + std::to_string(dc.queues),
+		    {{"TANDEM_INTERFACE", dc.interface}, {"TANDEM_NIC_QUEUES", std::to_string(*n)}});
+	return *n;
 }
 
 // Per service: the longest inner packet it carries, logged and kept for the metric.
@@ -269,7 +350,7 @@ void Daemon::apply_health()
 		status_.unresolved_neighbours = nexthop_->refresh((*snap)->neighbours);
 	const std::string done = summary(**snap);
 	status_.generation = (*snap)->generation;
-	snapshots_->publish(std::move(*snap));
+	publish(std::move(*snap));
 	down_ = std::move(down);
 	publish_status();
 	log(Level::notice, message_id::health,
@@ -374,7 +455,7 @@ std::string Daemon::reload(bool force)
 	const uint64_t gen = snap->generation;
 	// Workers first learn the new services, then the classifier starts sending them;
 	// a VIP removed here meets no_service for the frames already queued.
-	snapshots_->publish(std::move(snap));
+	publish(std::move(snap));
 	health_->set_targets(std::move(prepared->targets));
 	down_ = std::move(prepared->down);
 	if (auto r = classifier_->write_binds(binds); !r)
@@ -401,6 +482,18 @@ std::string Daemon::control_request(const std::string &req)
 		return reload(true);
 	if (req == "status")
 		return "ok " + summary(*snapshots_->current());
+#ifdef TANDEM_FAULT_INJECTION
+	// Test builds only: "test hang-worker Q" stops queue Q's worker for good.
+	if (req.starts_with("test hang-worker ")) {
+		const std::string q = req.substr(17);
+		for (auto &w : workers_)
+			if (std::to_string(w->queue()) == q) {
+				w->hang();
+				return "ok the worker of queue " + q + " hangs";
+			}
+		return "error: no worker on queue " + q;
+	}
+#endif
 	return "error: unknown request '" + req + "' (reload, reload force, status)";
 }
 
@@ -438,7 +531,8 @@ int Daemon::run()
 					sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
 					log(Level::notice, message_id::stopped,
 					    std::string("stopping on ") + strsignal(static_cast<int>(si.ssi_signo)));
-					return 0;
+					watchdog_.reset();
+					return stop_workers() ? 0 : 1;
 				}
 			}
 		}

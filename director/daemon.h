@@ -14,11 +14,13 @@
 #include "config.h"
 #include "control.h"
 #include "health_checker.h"
+#include "interface_lock.h"
 #include "metrics.h"
 #include "nexthop.h"
 #include "reload.h"
 #include "result.h"
 #include "snapshot.h"
+#include "watchdog.h"
 #include "worker.h"
 
 namespace tandem::director {
@@ -58,6 +60,12 @@ private:
 	void refresh_neighbours();
 	void publish_status();
 	void report_mtus(const Config &config);
+	uint32_t check_nic_queues(const DirectorConfig &dc);
+	// Publishes and logs a worker that held up reclamation past the grace limit.
+	void publish(std::unique_ptr<Snapshot> snap);
+	// Stops the workers, waiting a bounded time; false when one did not stop (it is
+	// left running, and its memory with it, until the process exits).
+	bool stop_workers();
 
 	DaemonOptions opts_;
 	InterfaceInfo iface_;
@@ -68,8 +76,10 @@ private:
 	std::unique_ptr<SnapshotHolder> snapshots_;
 	MetricSlots slots_;
 	std::unique_ptr<NextHopResolver> nexthop_;
+	std::optional<InterfaceLock> lock_;  // released after the classifier is detached
 	std::optional<Classifier> classifier_;
 	std::vector<std::unique_ptr<Worker>> workers_;
+	std::unique_ptr<Watchdog> watchdog_;  // reads the workers' heartbeats
 	std::unique_ptr<Metrics> metrics_;
 	std::optional<ControlServer> control_;
 	int signal_fd_ = -1;

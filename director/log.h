@@ -28,6 +28,8 @@ inline constexpr const char *neighbour = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f65";
 inline constexpr const char *fatal = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f66";
 inline constexpr const char *health = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f67";
 inline constexpr const char *mtu = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f68";
+// A worker that stopped moving (watchdog), held up reclamation, or would not stop.
+inline constexpr const char *worker_stall = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f6f";
 }  // namespace message_id
 
 using LogField = std::pair<const char *, std::string>;  // upper-case name, value

@@ -46,6 +46,7 @@ const char *classifier_action(unsigned c)
 	case TANDEM_CLS_REDIRECT_FRAG: return "redirect_fragment";
 	case TANDEM_CLS_MALFORMED: return "pass_malformed";
 	case TANDEM_CLS_TOO_BIG: return "drop_too_big";
+	case TANDEM_CLS_NO_SOCKET: return "drop_no_socket";
 	}
 	return "unknown";
 }
@@ -168,7 +169,17 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 		std::lock_guard lock(mu);
 		st = status;
 	}
-	std::vector<std::array<uint64_t, 6>> cls = classifier ? classifier() : decltype(classifier())();
+	std::vector<std::array<uint64_t, TANDEM_CLS_COUNT>> cls =
+		classifier ? classifier() : decltype(classifier())();
+	// The classifier's view of a queue: what it did with each frame.
+	auto add_classifier = [&](const ClientMetric::Label &queue,
+				  const std::array<uint64_t, TANDEM_CLS_COUNT> &k) {
+		for (unsigned a = 0; a < TANDEM_CLS_COUNT; a++)
+			add(xdp, {queue, {"action", classifier_action(a)}}, k[a]);
+		add(passed, {queue}, k[TANDEM_CLS_PASS] + k[TANDEM_CLS_MALFORMED]);
+		add(dropped, {queue, {"reason", "frame_too_big"}}, k[TANDEM_CLS_TOO_BIG]);
+		add(dropped, {queue, {"reason", "no_socket"}}, k[TANDEM_CLS_NO_SOCKET]);
+	};
 	std::vector<double> service_totals(max_service_slots, 0), backend_totals(max_backend_slots, 0);
 	for (const QueueView &q : queues) {
 		const QueueCounters &c = *q.counters;
@@ -200,13 +211,8 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 		add(ring_full, {l[0], {"ring", "rx"}}, xs[3]);
 		add(ring_full, {l[0], {"ring", "tx"}}, c.tx_ring_full.get());
 		add(fill_empty, {l[0], {"source", "kernel"}}, xs[4]);
-		if (q.queue < cls.size()) {
-			const auto &k = cls[q.queue];
-			for (unsigned a = 0; a < TANDEM_CLS_COUNT; a++)
-				add(xdp, {l[0], {"action", classifier_action(a)}}, k[a]);
-			add(passed, l, k[TANDEM_CLS_PASS] + k[TANDEM_CLS_MALFORMED]);
-			add(dropped, {l[0], {"reason", "frame_too_big"}}, k[TANDEM_CLS_TOO_BIG]);
-		}
+		if (q.queue < cls.size())
+			add_classifier(l[0], cls[q.queue]);
 		add(mode, {l[0], {"xdp_mode", st.xdp_mode}, {"attach", st.attach_mode},
 			   {"bind_mode", q.zero_copy ? "zerocopy" : "copy"},
 			   {"busy_poll", q.busy_poll ? "on" : "off"}, {"umem_pages", q.umem_pages}},
@@ -216,6 +222,9 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 		for (uint32_t b = 0; b < max_backend_slots; b++)
 			backend_totals[b] += static_cast<double>(c.backend_packets[b].get());
 	}
+	// Queues the NIC has and no worker serves: only the classifier sees their frames.
+	for (size_t q = queues.size(); q < cls.size(); q++)
+		add_classifier({"queue", std::to_string(q)}, cls[q]);
 	std::vector<std::string> names = slots->service_names();
 	for (size_t s = 0; s < names.size(); s++)
 		add(svc, {{"service", names[s]}}, service_totals[s]);

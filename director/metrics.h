@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bpf/classifier_shared.h"
 #include "control.h"
 #include "health_checker.h"
 #include "result.h"
@@ -123,7 +124,10 @@ struct DaemonStatus {
 
 class Metrics {
 public:
-	using ClassifierCounters = std::function<std::vector<std::array<uint64_t, 6>>()>;
+	// Per rx queue, TANDEM_CLS_COUNT counters (classifier_shared.h); rows beyond the
+	// workers' queues are queues the NIC has and no worker serves.
+	using ClassifierCounters =
+		std::function<std::vector<std::array<uint64_t, TANDEM_CLS_COUNT>>()>;
 	using HealthReports = std::function<std::vector<HealthReport>()>;
 
 	// Binds the HTTP exposer on "host:port" (the config's metrics_address), before the

@@ -48,26 +48,60 @@ void NeighbourTable::set(uint32_t address, const std::optional<MacAddress> &mac)
 
 Qsbr::Qsbr(unsigned readers) : slots_(std::make_unique<Slot[]>(readers)), readers_(readers) {}
 
-void Qsbr::synchronize()
+uint64_t Qsbr::start_grace_period()
 {
 	const uint64_t target = token_.fetch_add(1, std::memory_order_seq_cst) + 1;
 	// The pointer published before any slot is read; pairs with online()'s fence.
 	std::atomic_thread_fence(std::memory_order_seq_cst);
-	for (unsigned r = 0; r < readers_; r++) {
-		for (;;) {
-			uint64_t t = slots_[r].token.load(std::memory_order_acquire);
-			if (t == 0 || t >= target)
-				break;
-			std::this_thread::sleep_for(std::chrono::microseconds(20));
-		}
-	}
+	return target;
 }
 
-void SnapshotHolder::publish(std::unique_ptr<Snapshot> next)
+bool Qsbr::grace_period_over(uint64_t target, unsigned *holder) const
 {
-	Snapshot *old = current_.exchange(next.release(), std::memory_order_seq_cst);
-	qsbr_.synchronize();
-	delete old;
+	for (unsigned r = 0; r < readers_; r++) {
+		uint64_t t = slots_[r].token.load(std::memory_order_acquire);
+		if (t != 0 && t < target) {
+			if (holder != nullptr)
+				*holder = r;
+			return false;
+		}
+	}
+	return true;
+}
+
+bool Qsbr::synchronize(uint64_t target, std::chrono::milliseconds limit, unsigned *holder)
+{
+	const auto deadline = std::chrono::steady_clock::now() + limit;
+	while (!grace_period_over(target, holder)) {
+		if (std::chrono::steady_clock::now() >= deadline)
+			return false;
+		std::this_thread::sleep_for(std::chrono::microseconds(20));
+	}
+	return true;
+}
+
+std::optional<unsigned> SnapshotHolder::publish(std::unique_ptr<Snapshot> next)
+{
+	std::unique_ptr<Snapshot> old(current_.exchange(next.release(), std::memory_order_seq_cst));
+	const uint64_t target = qsbr_.start_grace_period();
+	unsigned holder = 0;
+	const bool over = qsbr_.synchronize(target, grace_limit_, &holder);
+	if (old && !over)
+		retired_.push_back(Retired{target, std::move(old)});
+	reclaim();
+	if (!over)
+		return holder;
+	return std::nullopt;
+}
+
+size_t SnapshotHolder::reclaim()
+{
+	// Grace periods end in the order they began: free from the oldest while they have.
+	size_t done = 0;
+	while (done < retired_.size() && qsbr_.grace_period_over(retired_[done].grace_period))
+		done++;
+	retired_.erase(retired_.begin(), retired_.begin() + static_cast<ptrdiff_t>(done));
+	return retired_.size();
 }
 
 }  // namespace tandem::director

@@ -101,8 +101,14 @@ public:
 		// The slot store before any later pointer load; pairs with synchronize()'s fence.
 		std::atomic_thread_fence(std::memory_order_seq_cst);
 	}
-	// Writer side: returns once every reader passed a quiescent point after this call.
-	void synchronize();
+	// Writer side. A grace period starts (after the new pointer is published) and ends
+	// once every reader has passed a quiescent point or gone offline since.
+	uint64_t start_grace_period();
+	// Whether grace period `target` has ended; if not, `holder` says which reader holds
+	// it up.
+	bool grace_period_over(uint64_t target, unsigned *holder = nullptr) const;
+	// Waits for it, up to `limit`: false (and the holder) when a reader does not move.
+	bool synchronize(uint64_t target, std::chrono::milliseconds limit, unsigned *holder);
 
 private:
 	struct alignas(64) Slot {
@@ -113,9 +119,19 @@ private:
 	unsigned readers_;
 };
 
+// Reclamation is bounded: a worker that passes no quiescent point within grace_limit
+// (it hangs, or its core is starved) cannot hold up a reload or a health change. The
+// old snapshot is then retired, not freed: kept until that worker moves on, freed by a
+// later publish() or reclaim().
 class SnapshotHolder {
 public:
-	explicit SnapshotHolder(unsigned readers) : qsbr_(readers) {}
+	static constexpr std::chrono::milliseconds default_grace_limit{1000};
+
+	explicit SnapshotHolder(unsigned readers,
+				std::chrono::milliseconds grace_limit = default_grace_limit)
+		: qsbr_(readers), grace_limit_(grace_limit)
+	{
+	}
 	~SnapshotHolder() { delete current_.load(); }
 
 	const Snapshot *current(std::memory_order o = std::memory_order_acquire) const noexcept
@@ -123,12 +139,22 @@ public:
 		return current_.load(o);
 	}
 	Qsbr &qsbr() { return qsbr_; }
-	// Swaps, waits for a grace period and frees the old snapshot. Control thread only.
-	void publish(std::unique_ptr<Snapshot> next);
+	// Swaps, waits up to grace_limit for the grace period and frees the old snapshot.
+	// Returns the reader that held it up past the limit (its snapshot is retired), or
+	// nothing. Control thread only.
+	std::optional<unsigned> publish(std::unique_ptr<Snapshot> next);
+	// Frees the retired snapshots whose grace period has ended; returns how many remain.
+	size_t reclaim();
 
 private:
+	struct Retired {
+		uint64_t grace_period;
+		std::unique_ptr<Snapshot> snapshot;
+	};
 	std::atomic<Snapshot *> current_{nullptr};
 	Qsbr qsbr_;
+	std::chrono::milliseconds grace_limit_;
+	std::vector<Retired> retired_;
 };
 
 }  // namespace tandem::director

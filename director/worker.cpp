@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "forwarder.h"
 #include "log.h"
@@ -270,6 +272,12 @@ void Worker::run() noexcept
 	Qsbr &qsbr = snapshots_.qsbr();
 	qsbr.online(p_.index);
 	while (!stop_.load(std::memory_order_relaxed)) {
+		heartbeat_.store(heartbeat_.load(std::memory_order_relaxed) + 1,
+				 std::memory_order_relaxed);
+#ifdef TANDEM_FAULT_INJECTION
+		while (hang_.load(std::memory_order_relaxed))
+			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+#endif
 		// No snapshot pointer is held here: a quiescent point.
 		qsbr.quiescent(p_.index);
 		reap();
@@ -294,6 +302,7 @@ void Worker::run() noexcept
 			counters_->tx_ring_full.inc();
 	}
 	qsbr.offline(p_.index);
+	stopped_.store(true, std::memory_order_release);
 }
 
 }  // namespace tandem::director

@@ -44,6 +44,16 @@ public:
 	Result<void> start();
 	void request_stop() { stop_.store(true, std::memory_order_relaxed); }
 	void join();
+	// Whether its thread has left its loop (after request_stop), so join() returns.
+	bool stopped() const { return stopped_.load(std::memory_order_acquire); }
+	// Advances at every turn of the loop, at least every 100 ms while the worker is
+	// alive (idle, it wakes from poll() that often): what the watchdog looks at.
+	const std::atomic<uint64_t> &heartbeat() const { return heartbeat_; }
+#ifdef TANDEM_FAULT_INJECTION
+	// Test builds only: the worker stops where it is, online, holding its snapshot,
+	// and never comes back (not even for request_stop).
+	void hang() { hang_.store(true, std::memory_order_relaxed); }
+#endif
 
 	XskSocket &socket() { return socket_; }
 	const QueueCounters &counters() const { return *counters_; }
@@ -76,6 +86,11 @@ private:
 	IcmpResponder icmp_;
 	bool link_down_ = false;  // the last kick said ENETDOWN
 	std::atomic<bool> stop_{false};
+	std::atomic<bool> stopped_{false};
+	std::atomic<uint64_t> heartbeat_{0};
+#ifdef TANDEM_FAULT_INJECTION
+	std::atomic<bool> hang_{false};
+#endif
 	std::thread thread_;
 };
 

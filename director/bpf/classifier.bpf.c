@@ -259,7 +259,7 @@ int tandem_classify(struct xdp_md *ctx)
 	struct flow f = {};
 	struct ethhdr *eth = data;
 	struct tandem_state *st;
-	__u32 zero = 0, off;
+	__u32 zero = 0, off, queue;
 	__u16 proto;
 	__u8 *ip;
 
@@ -321,9 +321,17 @@ int tandem_classify(struct xdp_md *ctx)
 		return count(TANDEM_CLS_PASS, XDP_PASS);
 	if (bpf_xdp_get_buff_len(ctx) > st->max_frame)
 		return count(TANDEM_CLS_TOO_BIG, XDP_DROP);
+	/*
+	 * A VIP frame on a queue without a socket: a queue beyond director.queues, or a
+	 * director that died and left this program behind. Dropped, not passed: the host's
+	 * own stack holds no state for the flow and could only answer it with a reset.
+	 */
+	queue = ctx->rx_queue_index;
+	if (!bpf_map_lookup_elem(&tandem_xsks, &queue))
+		return count(TANDEM_CLS_NO_SOCKET, XDP_DROP);
 	count(counter, 0);
 #undef count
-	return bpf_redirect_map(&tandem_xsks, ctx->rx_queue_index, XDP_PASS);
+	return bpf_redirect_map(&tandem_xsks, queue, XDP_DROP);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -59,6 +59,7 @@ enum tandem_cls_counter {
 	TANDEM_CLS_REDIRECT_FRAG,  /* later fragment to a VIP address + protocol */
 	TANDEM_CLS_MALFORMED,      /* could not parse: passed to the kernel */
 	TANDEM_CLS_TOO_BIG,        /* VIP frame longer than a UMEM frame holds: dropped */
+	TANDEM_CLS_NO_SOCKET,      /* VIP frame on a queue no worker serves: dropped */
 	TANDEM_CLS_COUNT,
 };
 

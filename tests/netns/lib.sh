@@ -135,6 +135,22 @@ EOT
 	for l in "$@"; do echo "  $l"; done
 }
 
+# service_section BACKEND...: the services: section most tests share: service web on
+# 192.0.2.10 tcp/80 with fixed keys, one backend per address given.
+service_section() {
+	cat <<EOT
+services:
+  - name: web
+    binds:
+      - {address: 192.0.2.10, protocol: tcp, ports: [80]}
+    hash_key: 4a9b2e0c5d8f1a3b6c7d8e9f0a1b2c3d
+    seed: 9f8e7d6c5b4a39281706f5e4d3c2b1a0
+    backends:
+EOT
+	local b
+	for b in "$@"; do echo "      - {address: $b}"; done
+}
+
 metrics_up() { ip netns exec "$NS_DIR" curl -sf "http://$METRICS_ADDR/metrics" >/dev/null; }
 
 # start_director CONFIG [args...]

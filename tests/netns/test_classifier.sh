@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# BPF fixture test of the XDP classifier (no traffic, no namespace): fixtures are data
+# BPF fixture test of the XDP classifier (no traffic; a namespace of its own for the harness's AF_XDP socket on lo): fixtures are data
 # (expected decision, name, frame; from traffic.py fixtures), run through
 # bpf_prog_test_run_opts against the maps the real Classifier writes for this config.
 source "$(dirname "$0")/lib.sh"
@@ -28,4 +28,9 @@ services:
       - {address: 10.0.1.1}
 EOT
 $PY "$LIB_DIR/traffic.py" --dst-mac 02:00:00:00:00:02 fixtures >"$TMP/fixtures.txt"
-"$TANDEM_CLASSIFIER_FIXTURES" "$TMP/director.yaml" "$TMP/fixtures.txt"
+# In a namespace of its own: the harness binds an AF_XDP socket to its lo.
+ns="tandem-fix-$(rand_suffix)"
+ip netns add "$ns" || skip "cannot create network namespaces"
+trap 'ip netns del "$ns"; rm -rf "$TMP"' EXIT
+ip -n "$ns" link set lo up
+ip netns exec "$ns" "$TANDEM_CLASSIFIER_FIXTURES" "$TMP/director.yaml" "$TMP/fixtures.txt"

@@ -38,4 +38,18 @@ check "frames received by the two workers together" 1000 $((q0 + q1))
 check_ge "frames on queue 0" 1 "$q0"
 check_ge "frames on queue 1" 1 "$q1"
 check "encapsulated" 1000 "$(metric tandem_director_encapsulated_packets_total)"
+
+# More NIC queues than director.queues: the director warns at start, and the classifier
+# drops and counts the VIP frames on the queue no worker serves.
+stop_director || { echo "FAIL: director exit status $DIRECTOR_EXIT"; ret=1; }
+sed 's/queues: 2/queues: 1/; s/cores: \[0, 1\]/cores: [0]/' "$TMP/director.yaml" >"$TMP/one.yaml"
+start_director "$TMP/one.yaml" || exit 1
+grep -q "d0 receives on 2 queues but director.queues is 1" "$TMP/director.log" && warned=yes || warned=no
+check "start warns that d0 has more queues than director.queues" yes "$warned"
+traffic send --frames "$TMP/frames.txt" --rate 500 --capture "$TMP/one.cap" --expect "$q0" --timeout 20
+enc=$(metric tandem_director_encapsulated_packets_total)
+unserved=$(metric tandem_director_dropped_packets_total 'queue="1",reason="no_socket"')
+echo "1 worker on 2 queues: $enc frames forwarded, $unserved dropped as no_socket on queue 1"
+check "frames forwarded + dropped on the unserved queue" 1000 $((enc + unserved))
+check_ge "frames counted on the unserved queue" 1 "$unserved"
 finish

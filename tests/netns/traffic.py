@@ -254,6 +254,18 @@ def cmd_describe(a):
             print('other %s' % p.dst)
 
 
+def cmd_outage(a):
+    """What a fault at SINCE (Unix time) cost a steady stream: 'captured N after_ms M', N
+    the frames captured in all, M the ms from SINCE to the first frame captured after it
+    (-1: none)."""
+    times = [t for t, _ in read_captured(a.captured)]
+    if any(t is None for t in times):
+        sys.exit('traffic.py: %s has no capture times (send --timestamps)' % a.captured)
+    after = [t for t in times if t > a.since]
+    first = int(round((min(after) - a.since) * 1000)) if after else -1
+    print('captured %d after_ms %d' % (len(times), first))
+
+
 def cmd_garp(a):
     """Gratuitous ARP (request, sender = target = ADDRESS) from --iface's own MAC, as a host
     announces a new MAC; prints the Unix time it was sent at."""
@@ -415,6 +427,8 @@ def main():
     w.add_argument('--frames', required=True); w.add_argument('--refs', nargs=2, required=True)
     w.add_argument('--captured', required=True); w.add_argument('--since', type=float, required=True)
     w.add_argument('--within', type=float, required=True)
+    o = sub.add_parser('outage')
+    o.add_argument('--captured', required=True); o.add_argument('--since', type=float, required=True)
     g = sub.add_parser('garp'); g.add_argument('address')
     d = sub.add_parser('describe'); d.add_argument('--captured', required=True)
     pc = sub.add_parser('pcap'); pc.add_argument('--frames', required=True); pc.add_argument('--out', required=True)
@@ -433,6 +447,8 @@ def main():
         sys.exit(1 if cmd_reload_check(a) else 0)
     elif a.cmd == 'switch-check':
         sys.exit(1 if cmd_switch_check(a) else 0)
+    elif a.cmd == 'outage':
+        cmd_outage(a)
     elif a.cmd == 'garp':
         cmd_garp(a)
     elif a.cmd == 'describe':

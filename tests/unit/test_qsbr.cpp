@@ -7,6 +7,7 @@
 // builds this test with -fsanitize=thread as well). TANDEM_QSBR_SWAPS sets the swaps
 // (default 100,000).
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -90,4 +91,44 @@ TEST_CASE("qsbr: readers never see a freed or changed snapshot while a writer sw
 	CHECK(bad.load() == 0);
 	CHECK(backwards.load() == 0);
 	CHECK(holder.current()->generation == swaps + 1);
+}
+
+TEST_CASE("qsbr: a reader that stops holds up no writer; what it may use is kept until it moves")
+{
+	using namespace std::chrono_literals;
+	SnapshotHolder holder(2, 100ms);
+	holder.publish(snapshot_of(1));
+	std::atomic<bool> holding{false}, release{false};
+	std::atomic<bool> held_ok{false};
+	// Reader 1 takes the pointer and stops, online, before its next quiescent point.
+	std::thread stuck([&] {
+		Qsbr &q = holder.qsbr();
+		q.online(1);
+		const Snapshot *s = holder.current();
+		holding.store(true);
+		while (!release.load())
+			std::this_thread::sleep_for(1ms);
+		held_ok.store(content_ok(*s) && s->generation == 1);  // freed early: ASan says so
+		q.quiescent(1);
+		q.offline(1);
+	});
+	while (!holding.load())
+		std::this_thread::yield();
+
+	const auto t0 = std::chrono::steady_clock::now();
+	std::optional<unsigned> holder_index = holder.publish(snapshot_of(2));
+	const auto waited = std::chrono::steady_clock::now() - t0;
+	CHECK(holder_index == std::optional<unsigned>(1));
+	CHECK(waited >= 100ms);
+	CHECK(waited < 1000ms);
+	CHECK(holder.current()->generation == 2);
+	CHECK(holder.reclaim() == 1);  // generation 1 retired, not freed
+	CHECK(holder.publish(snapshot_of(3)) == std::optional<unsigned>(1));
+	CHECK(holder.reclaim() == 2);
+
+	release.store(true);
+	stuck.join();
+	CHECK(held_ok.load());
+	CHECK(holder.reclaim() == 0);  // the reader moved: both freed
+	CHECK(holder.publish(snapshot_of(4)) == std::nullopt);
 }
