@@ -151,6 +151,9 @@ EOT
 	for b in "$@"; do echo "      - {address: $b}"; done
 }
 
+# prog_id IFACE: the id of the XDP program attached to IFACE in the director's namespace.
+prog_id() { ip -n "$NS_DIR" -d link show "$1" | grep -o 'prog/xdp id [0-9]*' | awk '{print $3}'; }
+
 metrics_up() { ip netns exec "$NS_DIR" curl -sf "http://$METRICS_ADDR/metrics" >/dev/null; }
 
 # start_director CONFIG [args...]

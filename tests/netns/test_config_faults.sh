@@ -19,18 +19,7 @@ setup_topology 1
 
 good() {
 	director_section
-	cat <<EOT
-services:
-  - name: web
-    binds:
-      - {address: 192.0.2.10, protocol: tcp, ports: [80]}
-    hash_key: 4a9b2e0c5d8f1a3b6c7d8e9f0a1b2c3d
-    seed: 9f8e7d6c5b4a39281706f5e4d3c2b1a0
-    backends:
-      - {address: 10.0.1.1}
-      - {address: 10.0.1.2}
-      - {address: 10.0.1.3}
-EOT
+	service_section 10.0.1.1 10.0.1.2 10.0.1.3
 }
 good >"$TMP/good.yaml"
 cp "$TMP/good.yaml" "$TMP/director.yaml"

@@ -23,31 +23,17 @@ ip -n "$NS_DIR" addr add 10.0.3.2/24 dev d1
 ip -n "$NS_CLI" link set c1 up
 ip -n "$NS_DIR" link set d1 up
 
-services() {
-	cat <<EOT
-services:
-  - name: web
-    binds:
-      - {address: 192.0.2.10, protocol: tcp, ports: [80]}
-    hash_key: 4a9b2e0c5d8f1a3b6c7d8e9f0a1b2c3d
-    seed: 9f8e7d6c5b4a39281706f5e4d3c2b1a0
-    backends:
-EOT
-	local b
-	for b in "$@"; do echo "      - {address: $b}"; done
-}
-{ director_section; services 10.0.1.1 10.0.1.2; } >"$TMP/director.yaml"
+{ director_section; service_section 10.0.1.1 10.0.1.2; } >"$TMP/director.yaml"
 # Other directors of this test: on d1, with a metrics port of their own.
 other_config() {  # other_config METRICS_ADDR
 	director_section | sed -e 's/interface: d0/interface: d1/' -e "s/metrics: .*/metrics: $1/"
-	services 10.0.1.1
+	service_section 10.0.1.1
 }
 other_config 127.0.0.1:9471 >"$TMP/second.yaml"
 other_config 127.0.0.1:9472 >"$TMP/third.yaml"
 
 start_director "$TMP/director.yaml" || exit 1
 FIRST_PID=$DIRECTOR_PID
-prog_id() { ip -n "$NS_DIR" -d link show "$1" | grep -o 'prog/xdp id [0-9]*' | awk '{print $3}'; }
 D0_PROG=$(prog_id d0)
 # xdp_events IF FILE: link events in an `ip monitor link` log that show a program on IF
 # ("xdp/id:N", "xdpgeneric/id:N"): however briefly it was attached.
@@ -92,11 +78,11 @@ run_watched() {
 
 # (f) A refused reload with eight problems, one line each (some 800 bytes, more than
 #     one read): every line printed.
-{ director_section; services 10.0.1.1 $(seq -f '10.0.1.%g' 301 308); } >"$TMP/director.yaml"
+{ director_section; service_section 10.0.1.1 $(seq -f '10.0.1.%g' 301 308); } >"$TMP/director.yaml"
 out=$(reload_director 2>&1); rc=$?
 check "(f) reload of a file with eight bad addresses: exit status" 1 $rc
 check "(f) lines of the refusal naming director.yaml" 8 "$(grep -c 'director.yaml:' <<<"$out")"
-{ director_section; services 10.0.1.1 10.0.1.2; } >"$TMP/director.yaml"
+{ director_section; service_section 10.0.1.1 10.0.1.2; } >"$TMP/director.yaml"
 
 traffic build many2500 >"$TMP/frames.txt"
 traffic send --frames "$TMP/frames.txt" --rate 250 --capture "$TMP/stream.cap" \
@@ -108,7 +94,7 @@ sleep 1.5
 $BAD slow "$CONTROL_SOCKET" 1 10 >"$TMP/slow.out" &
 slow=$!
 sleep 0.5
-{ director_section; services 10.0.1.1 10.0.1.2 10.0.1.3; } >"$TMP/director.yaml"
+{ director_section; service_section 10.0.1.1 10.0.1.2 10.0.1.3; } >"$TMP/director.yaml"
 t0=$(now_ms)
 reload_director >"$TMP/reload.out" 2>&1; rc=$?
 reload_ms=$(( $(now_ms) - t0 ))
@@ -137,7 +123,7 @@ esac
 check "(b) it names the running director and its pid" yes "$got"
 check "(b) XDP attached to d1 by the second director (ip monitor)" 0 "$(xdp_events d1 "$TMP/monitor_b.txt")"
 check "(b) the first director's program on d0 unchanged" "$D0_PROG" "$(prog_id d0)"
-{ director_section; services 10.0.1.1 10.0.1.2 10.0.1.3 10.0.1.4; } >"$TMP/director.yaml"
+{ director_section; service_section 10.0.1.1 10.0.1.2 10.0.1.3 10.0.1.4; } >"$TMP/director.yaml"
 reload_director >"$TMP/reload.out" 2>&1; rc=$?
 check "(b) the first director's --reload still works" 0 $rc
 check "(b) ... answered by the first director (generation 3)" 3 "$(metric tandem_director_config_generation)"

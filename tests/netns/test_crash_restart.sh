@@ -13,8 +13,7 @@ setup_topology 1
 { director_section; service_section 10.0.1.1 10.0.1.2; } >"$TMP/director.yaml"
 start_director "$TMP/director.yaml" || exit 1
 
-prog_id() { ip -n "$NS_DIR" -d link show d0 | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -1; }
-first_id=$(prog_id)
+first_id=$(prog_id d0)
 
 traffic build many5000 >"$TMP/frames.txt"
 traffic send --frames "$TMP/frames.txt" --rate 500 --capture "$TMP/stream.cap" --timestamps \
@@ -25,7 +24,7 @@ kill -KILL "$DIRECTOR_PID"
 wait "$DIRECTOR_PID" 2>/dev/null
 DIRECTOR_PID=""
 killed_at=$(date +%s.%N)
-check "classifier left on d0 by the killed director" "$first_id" "$(prog_id)"
+check "classifier left on d0 by the killed director" "$first_id" "$(prog_id d0)"
 # What d0's own stack receives of the VIP's frames while nobody serves them.
 ip netns exec "$NS_DIR" timeout 1.5 tcpdump -i d0 -n -s 64 --immediate-mode -w "$TMP/dead.pcap" \
 	'tcp and dst host 192.0.2.10' 2>/dev/null
@@ -48,7 +47,7 @@ check_ge "frames forwarded after the restart (the stream goes on)" 100 \
 grep -q "removed the XDP classifier (program id $first_id)" "$TMP/director.log" &&
 	replaced=yes || replaced=no
 check "the restart says it removed the dead director's classifier" yes "$replaced"
-second_id=$(prog_id)
+second_id=$(prog_id d0)
 check_ge "a new classifier is attached in its place (its id differs)" 1 \
 	$(( second_id != first_id ))
 
@@ -61,7 +60,7 @@ check "a second director on d0 exits 1" 1 "$rc"
 grep -q "already served by tandem-director pid $DIRECTOR_PID" "$TMP/second.log" &&
 	named=yes || named=no
 check "its error names the first director's pid" yes "$named"
-check "the classifier on d0 is still the first director's" "$second_id" "$(prog_id)"
+check "the classifier on d0 is still the first director's" "$second_id" "$(prog_id d0)"
 traffic build many200 >"$TMP/after.txt"
 before=$(metric tandem_director_encapsulated_packets_total)
 traffic send --frames "$TMP/after.txt" --rate 400 --capture "$TMP/after.cap" --expect 200 --timeout 10

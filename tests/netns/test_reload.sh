@@ -11,15 +11,7 @@ setup_topology 1
 make_config() {  # make_config N: generation N's backends, a deterministic mix
 	local n=$1
 	director_section
-	cat <<EOT
-services:
-  - name: web
-    binds:
-      - {address: 192.0.2.10, protocol: tcp, ports: [80]}
-    hash_key: 4a9b2e0c5d8f1a3b6c7d8e9f0a1b2c3d
-    seed: 9f8e7d6c5b4a39281706f5e4d3c2b1a0
-    backends:
-EOT
+	service_section
 	local i any=0
 	for i in 1 2 3 4 5 6 7 8; do
 		case $(( (n * 7 + i * 5) % 4 )) in

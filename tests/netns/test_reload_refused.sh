@@ -8,17 +8,7 @@ source "$(dirname "$0")/lib.sh"
 setup_topology 1
 good() {
 	director_section
-	cat <<EOT
-services:
-  - name: web
-    binds:
-      - {address: 192.0.2.10, protocol: tcp, ports: [80]}
-    hash_key: 4a9b2e0c5d8f1a3b6c7d8e9f0a1b2c3d
-    seed: 9f8e7d6c5b4a39281706f5e4d3c2b1a0
-    backends:
-EOT
-	local b
-	for b in "$@"; do echo "      - {address: $b}"; done
+	service_section "$@"
 }
 good 10.0.1.1 10.0.1.2 >"$TMP/director.yaml"
 cp "$TMP/director.yaml" "$TMP/gen1.yaml"

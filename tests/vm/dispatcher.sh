@@ -19,6 +19,9 @@
 #    (attach="dispatcher"), encapsulates VIP frames sent from c0 (GUE to 10.0.1.1/2
 #    captured on c0), leaves the rest to the kernel (echo), and on SIGTERM exits 0 taking
 #    only its own program away; xdp-loader unload then leaves nothing behind.
+# 3. (between the two halves of 2) kill -9 leaves the classifier on the dispatcher; the
+#    kernel and the other program still answer echo; a restart removes the dead one's
+#    classifier (and its pins) and joins the dispatcher again, forwarding every probe.
 # Runs inside the guest (see lib.sh); the host side is vm_main.
 # shellcheck source=tests/vm/lib.sh
 . "$VM_LIB"
@@ -241,6 +244,30 @@ lab_check "bpffs: encapsulated_packets_total" "$FRAMES" \
 	"$(metric tandem_director_encapsulated_packets_total)"
 lab_check "bpffs: ICMP echo requests to d0's own address answered" 3 "$(probe ping 3)"
 
+say "== 3. kill -9 on the dispatcher, then a restart"
+kill -KILL "$DPID"
+wait "$DPID" 2>/dev/null
+DPID=""
+left=$(status)
+say "xdp-loader status after kill -9:" "${left//$'\n'/, }"
+lab_check "kill -9: the dead director's classifier is left on the dispatcher" 1 \
+	"$(echo "$left" | grep -c '^tandem_classify ')"
+lab_check "kill -9: ICMP echo to d0 still answered (the other program, the kernel)" 3 \
+	"$(probe ping 3)"
+restart_at=$(date +%s%N)
+start_director "$W/restart.log" || { lab_summary; exit 1; }
+say "restart: up (metrics served, next hop known) after $(( ($(date +%s%N) - restart_at) / 1000000 )) ms"
+lab_check "restart: it says it removed the dead director's classifier" 1 \
+	"$(grep -c 'removed the XDP classifier (program id' "$W/restart.log")"
+again=$(status)
+say "xdp-loader status after the restart:" "${again//$'\n'/, }"
+lab_check "restart: attach mode" 1 "$(metric tandem_director_mode_info 'attach="dispatcher"')"
+lab_check "restart: one classifier on the dispatcher" 1 "$(echo "$again" | grep -c '^tandem_classify ')"
+lab_check "restart: $OTHER_NAME still on it" 1 "$(echo "$again" | grep -c "^$OTHER_NAME ")"
+lab_check "restart: programs on d0 (status lines)" 3 "$(echo "$again" | wc -l)"
+lab_check "restart: VIP SYNs encapsulated" "$FRAMES" "$(probe gue "$FRAMES")"
+lab_check "restart: sanitizers quiet" 0 "$(sanitizer_clean "$W/restart.log"; echo $?)"
+
 stop_director
 lab_check "bpffs: director exit status on SIGTERM" 0 "$DEXIT"
 after=$(status)
@@ -249,7 +276,7 @@ lab_check "bpffs: the dispatcher still on d0" 1 "$(echo "$after" | grep -c '^xdp
 lab_check "bpffs: $OTHER_NAME still on it" 1 "$(echo "$after" | grep -c "^$OTHER_NAME ")"
 lab_check "bpffs: the classifier gone" 0 "$(echo "$after" | grep -c '^tandem_classify ')"
 lab_check "bpffs: d0 still has XDP" 1 "$(xdp_on_d0)"
-lab_check "bpffs: sanitizers quiet" 0 "$(sanitizer_clean "$W/dispatcher.log"; echo $?)"
+lab_check "bpffs: sanitizers quiet (before the kill)" 0 "$(sanitizer_clean "$W/dispatcher.log"; echo $?)"
 
 topo_nsenter dir xdp-loader unload -a d0
 lab_check "bpffs: xdp-loader unload -a exit status" 0 $?
