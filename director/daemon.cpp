@@ -434,16 +434,9 @@ std::string Daemon::reload(bool force)
 
 	const std::string gen_text = std::to_string(cur->generation);
 	if (prepared->unchanged) {
-		status_.last_reload_ok = true;
-		status_.last_reload_time = unix_now();
-		status_.reloads_unchanged++;
-		publish_status();
 		const std::string msg = "configuration unchanged (generation " + gen_text +
 					"); nothing to do";
-		log(Level::notice, message_id::reload_ok, opts_.config_path + ": " + msg,
-		    {{"TANDEM_CONFIG", opts_.config_path}, {"TANDEM_GENERATION", gen_text},
-		     {"TANDEM_RELOAD", "unchanged"}});
-		sd_notifyf(0, "READY=1\nSTATUS=Forwarding: %s", summary(*cur).c_str());
+		reload_succeeded(false, opts_.config_path + ": " + msg, cur->generation, summary(*cur));
 		return "ok " + msg;
 	}
 
@@ -463,15 +456,24 @@ std::string Daemon::reload(bool force)
 		    "writing the classifier's binds: " + r.error().message +
 			    "; the previous binds stay in the classifier");
 	status_.generation = gen;
+	report_mtus(snapshots_->current()->config);
+	reload_succeeded(true, "reloaded " + opts_.config_path + ": " + done, gen, done);
+	return "ok " + done;
+}
+
+// A reload that applied a new generation, or found nothing to change: the status, the
+// metrics, the journal and the service manager all told.
+void Daemon::reload_succeeded(bool applied, const std::string &message, uint64_t generation,
+			      const std::string &forwarding)
+{
 	status_.last_reload_ok = true;
 	status_.last_reload_time = unix_now();
-	status_.reloads_ok++;
-	report_mtus(snapshots_->current()->config);
+	(applied ? status_.reloads_ok : status_.reloads_unchanged)++;
 	publish_status();
-	log(Level::notice, message_id::reload_ok, "reloaded " + opts_.config_path + ": " + done,
-	    {{"TANDEM_CONFIG", opts_.config_path}, {"TANDEM_GENERATION", std::to_string(gen)}});
-	sd_notifyf(0, "READY=1\nSTATUS=Forwarding: %s", done.c_str());
-	return "ok " + done;
+	log(Level::notice, message_id::reload_ok, message,
+	    {{"TANDEM_CONFIG", opts_.config_path}, {"TANDEM_GENERATION", std::to_string(generation)},
+	     {"TANDEM_RELOAD", applied ? "applied" : "unchanged"}});
+	sd_notifyf(0, "READY=1\nSTATUS=Forwarding: %s", forwarding.c_str());
 }
 
 std::string Daemon::control_request(const std::string &req)

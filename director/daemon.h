@@ -53,6 +53,8 @@ private:
 		DownSet down;
 	};
 	std::string reload(bool force);
+	void reload_succeeded(bool applied, const std::string &message, uint64_t generation,
+			      const std::string &forwarding);
 	Result<PreparedReload> prepare_reload(const Snapshot &cur, bool force);
 	std::string control_request(const std::string &req);
 	void apply_health();

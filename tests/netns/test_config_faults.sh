@@ -68,11 +68,13 @@ under_traffic() {
 # a. 20 MiB: the running config, then comments to 20 MiB.
 { good; yes "# padding $(printf 'x%.0s' {1..60})" | head -c $((20 * 1024 * 1024 - $(good | wc -c))); } \
 	>"$TMP/big.yaml"
-reload_big() {
-	cp "$TMP/big.yaml" "$TMP/director.yaml"
-	reload_director >"$TMP/big.out" 2>&1; echo $? >"$TMP/big.rc"
+# reload_file NAME: put NAME.yaml in place and reload; the answer in NAME.out, the exit
+# status in NAME.rc.
+reload_file() {
+	cp "$TMP/$1.yaml" "$TMP/director.yaml"
+	reload_director >"$TMP/$1.out" 2>&1; echo $? >"$TMP/$1.rc"
 }
-under_traffic big-file reload_big
+under_traffic big-file reload_file big
 check "big-file: reload exit status" 1 "$(cat "$TMP/big.rc")"
 case "$(cat "$TMP/big.out")" in
 *"director.yaml: 20971520 bytes, larger than the limit of 16777216 bytes"*) got=yes ;;
@@ -84,11 +86,7 @@ check "big-file: refused with its size and the limit" yes "$got"
 { good; yes "      - {address: 10.0.1.1}" | head -n 70000; } >"$TMP/dup.yaml"
 echo "dup-file: $(wc -c <"$TMP/dup.yaml") bytes"
 hwm_before=$(status_kb VmHWM)
-reload_dup() {
-	cp "$TMP/dup.yaml" "$TMP/director.yaml"
-	reload_director >"$TMP/dup.out" 2>&1; echo $? >"$TMP/dup.rc"
-}
-under_traffic dup-file reload_dup
+under_traffic dup-file reload_file dup
 check "dup-file: reload exit status" 1 "$(cat "$TMP/dup.rc")"
 case "$(cat "$TMP/dup.out")" in
 *"director.yaml:"*"services[0].backends: lists more than 65535 backends"*) got=yes ;;

@@ -62,8 +62,7 @@ setup() {  # setup QUEUES
 	ip -n "$NG" link set lo up; ip -n "$ND" link set lo up
 	# What comes back is counted, then dropped, by an XDP_DROP sink on g0 too: without an
 	# XDP program on g0, veth drops the XDP_TX frames d0 sends it (xdp_tx_errors).
-	ip netns exec "$NG" xdp-loader load -m native g0 "$XDP_OBJS/bench_sink.bpf.o" >"$TMP/xdp-loader.log" 2>&1 ||
-		{ echo "cannot load bench_sink.bpf.o on g0:"; cat "$TMP/xdp-loader.log"; exit 1; }
+	xdp_load "$NG" g0 sink
 	G0_MAC=$(ip -n "$NG" -br link show g0 | awk '{print $3}')
 	D0_MAC=$(ip -n "$ND" -br link show d0 | awk '{print $3}')
 }
@@ -98,10 +97,12 @@ offer() {
 	echo "$(($(tx) - tx_before)) $(($(rx) - before)) $(($(worker_ns) - ns_before))"
 }
 
-xdp_load() {  # xdp_load sink|hairpin: our reference program on d0, through libxdp (xdp-loader)
-	xdp_unload
-	ip netns exec "$ND" xdp-loader load -m native d0 "$XDP_OBJS/bench_$1.bpf.o" >"$TMP/xdp-loader.log" 2>&1 ||
-		{ echo "cannot load bench_$1.bpf.o:"; cat "$TMP/xdp-loader.log"; exit 1; }
+# xdp_load NS IFACE sink|hairpin: one of our reference programs on IFACE, through libxdp
+# (xdp-loader), in place of what IFACE had.
+xdp_load() {
+	ip netns exec "$1" xdp-loader unload "$2" --all >/dev/null 2>&1
+	ip netns exec "$1" xdp-loader load -m native "$2" "$XDP_OBJS/bench_$3.bpf.o" >"$TMP/xdp-loader.log" 2>&1 ||
+		{ echo "cannot load bench_$3.bpf.o on $2:"; cat "$TMP/xdp-loader.log"; exit 1; }
 }
 xdp_unload() { ip netns exec "$ND" xdp-loader unload d0 --all >/dev/null 2>&1; }
 
@@ -184,11 +185,11 @@ burst() {  # burst: tcpreplay at top speed into one worker; appends "burst pps d
 for run in $(seq 1 "$RUNS"); do
 	echo "== run $run of $RUNS (${SECS} s per offered rate)"
 	setup 1
-	xdp_load sink
+	xdp_load "$ND" d0 sink
 	read -r sent _ _ < <(offer 0 1)
 	echo "  ceiling (1 queue, into XDP_DROP): $((sent / SECS)) pps"
 	echo "ceiling1 $((sent / SECS)) 0 0" >>"$TMP/results"
-	xdp_load hairpin
+	xdp_load "$ND" d0 hairpin
 	measure hairpin 1
 	xdp_unload
 	run_director 1
@@ -196,7 +197,7 @@ for run in $(seq 1 "$RUNS"); do
 	burst
 	stop_director
 	setup 2
-	xdp_load sink
+	xdp_load "$ND" d0 sink
 	read -r sent _ _ < <(offer 0 2)
 	echo "  ceiling (2 queues, into XDP_DROP): $((sent / SECS)) pps"
 	echo "ceiling2 $((sent / SECS)) 0 0" >>"$TMP/results"
