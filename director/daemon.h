@@ -14,6 +14,7 @@
 #include "config.h"
 #include "control.h"
 #include "health_checker.h"
+#include "interface_watch.h"
 #include "metrics.h"
 #include "nexthop.h"
 #include "reload.h"
@@ -26,6 +27,9 @@ namespace tandem::director {
 struct DaemonOptions {
 	std::string config_path;
 	std::string control_socket = default_control_socket;
+	// Receive buffer of each rtnetlink notification socket (neighbours, routes, the
+	// interface). Tests make it tiny to force overruns.
+	int netlink_buffer = 1 << 20;
 };
 
 class Daemon {
@@ -56,6 +60,12 @@ private:
 	void apply_health();
 	SnapshotContext snapshot_context(const DownSet *down);
 	void refresh_neighbours();
+	// The interface changed (interface_watch.h): applies it; an exit code when the daemon
+	// cannot go on with this interface.
+	std::optional<int> follow_interface();
+	void rebuild_for_interface(const InterfaceChange &c);
+	// Whether our XDP program is still attached; at most once a second unless `now`.
+	std::optional<int> check_xdp(bool now);
 	void publish_status();
 	void report_mtus(const Config &config);
 
@@ -74,6 +84,9 @@ private:
 	std::optional<ControlServer> control_;
 	int signal_fd_ = -1;
 	std::chrono::steady_clock::time_point last_refresh_{};
+	std::unique_ptr<InterfaceWatch> watch_;
+	std::chrono::steady_clock::time_point last_xdp_check_{};
+	std::chrono::steady_clock::time_point link_down_since_{};
 	DownSet down_;  // what the published tables were built with
 	std::unique_ptr<HealthChecker> health_;  // stopped first: it only reports
 };

@@ -28,6 +28,8 @@ inline constexpr const char *neighbour = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f65";
 inline constexpr const char *fatal = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f66";
 inline constexpr const char *health = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f67";
 inline constexpr const char *mtu = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f68";
+// The interface changed (MTU, MAC, address, name, link up or down); netlink overruns.
+inline constexpr const char *interface = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f69";
 }  // namespace message_id
 
 using LogField = std::pair<const char *, std::string>;  // upper-case name, value
