@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <new>
@@ -22,6 +23,7 @@
 #include "mtu_report.h"
 #include "nic_queues.h"
 #include "reload.h"
+#include "xdp_presence.h"
 
 namespace tandem::director {
 namespace {
@@ -89,6 +91,11 @@ Result<void> Daemon::init(Config config)
 	if (!iface)
 		return iface.error();
 	iface_ = *iface;
+	status_.link_up = iface_.up;
+	if (auto w = InterfaceWatch::create(iface_, opts_.netlink_buffer); !w)
+		return w.error();
+	else
+		watch_ = std::move(*w);
 	if (dc.queues == 0 || dc.queues > TANDEM_MAX_QUEUES)
 		return make_error(config.path + ": director.queues must be 1.." +
 				  std::to_string(TANDEM_MAX_QUEUES));
@@ -156,7 +163,8 @@ Result<void> Daemon::init(Config config)
 	}
 
 	if (!dc.gateway_mac) {
-		auto nh = NextHopResolver::create(dc.interface, iface_.ifindex);
+		auto nh = NextHopResolver::create(dc.interface, iface_.ifindex,
+							  opts_.netlink_buffer);
 		if (!nh)
 			return nh.error();
 		nexthop_ = std::move(*nh);
@@ -346,18 +354,27 @@ void Daemon::apply_health()
 		    "applying a health change: " + snap.error().message + "; the tables in force stay");
 		return;
 	}
-	if (nexthop_)
-		status_.unresolved_neighbours = nexthop_->refresh((*snap)->neighbours);
-	const std::string done = summary(**snap);
-	status_.generation = (*snap)->generation;
-	publish(std::move(*snap));
+	const std::string done = install_rebuilt(std::move(*snap));
 	down_ = std::move(down);
 	publish_status();
 	log(Level::notice, message_id::health,
 	    "tables rebuilt for a health change, " + std::to_string(down_.size()) +
 		    " backends down by health check: " + done,
 	    {{"TANDEM_GENERATION", std::to_string(status_.generation)}});
+}
+
+// The tables of the config in force, built again for a change outside the file (a health
+// verdict, the interface): neighbours resolved for them, published, the service manager
+// told. Returns their summary.
+std::string Daemon::install_rebuilt(std::unique_ptr<Snapshot> snap)
+{
+	if (nexthop_)
+		status_.unresolved_neighbours = nexthop_->refresh(snap->neighbours);
+	const std::string done = summary(*snap);
+	status_.generation = snap->generation;
+	publish(std::move(snap));
 	sd_notifyf(0, "STATUS=Forwarding: %s", done.c_str());
+	return done;
 }
 
 void Daemon::refresh_neighbours()
@@ -366,7 +383,136 @@ void Daemon::refresh_neighbours()
 		return;
 	// The control thread is the only snapshot writer, so the current one stays alive.
 	status_.unresolved_neighbours = nexthop_->refresh(snapshots_->current()->neighbours);
+	const NextHopCounters &c = nexthop_->counters();
+	status_.netlink_overruns_neighbour = c.neighbour_overruns;
+	status_.netlink_overruns_route = c.route_overruns;
+	status_.solicited_unresolved = c.solicited_unresolved;
+	status_.solicited_stale = c.solicited_stale;
 	publish_status();
+}
+
+std::optional<int> Daemon::follow_interface()
+{
+	const InterfaceChange c = watch_->on_readable();
+	if (!c.seen)
+		return std::nullopt;
+	const std::string name = c.before.name;
+	const std::string index = std::to_string(c.before.ifindex);
+	if (c.overrun) {
+		status_.netlink_overruns_link = watch_->overruns();
+		log(Level::warning, message_id::interface,
+		    "link notifications lost (the netlink socket's buffer overran); " + name +
+			    " read again from the kernel",
+		    {{"TANDEM_NETLINK_SOCKET", "link"}, {"TANDEM_INTERFACE", name}});
+	}
+	if (c.deleted) {
+		log(Level::err, message_id::fatal,
+		    "interface " + name + " (ifindex " + index + ") was deleted or left the network "
+		    "namespace: exiting, a restart attaches to the interface of that name again",
+		    {{"TANDEM_INTERFACE", name}});
+		return 1;
+	}
+	const InterfaceInfo &now = watch_->current();
+	if (c.renamed) {
+		status_.interface_renames++;
+		log(Level::notice, message_id::interface,
+		    "interface " + name + " (ifindex " + index + ") renamed " + now.name +
+			    "; still served (director.interface names it only at start)",
+		    {{"TANDEM_INTERFACE", now.name}});
+	}
+	if (c.went_down) {
+		status_.link_down_events++;
+		link_down_since_ = std::chrono::steady_clock::now();
+		log(Level::warning, message_id::interface,
+		    "link " + now.name + " is down (administratively or no carrier): nothing is "
+		    "received or sent until it is up again",
+		    {{"TANDEM_INTERFACE", now.name}, {"TANDEM_LINK", "down"}});
+	}
+	if (c.came_up) {
+		const auto down_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+			std::chrono::steady_clock::now() - link_down_since_);
+		log(Level::notice, message_id::interface,
+		    "link " + now.name + " is up again" +
+			    (c.before.up ? std::string() :
+					   " after " + std::to_string(down_ms.count()) + " ms") +
+			    "; served again",
+		    {{"TANDEM_INTERFACE", now.name}, {"TANDEM_LINK", "up"}});
+	}
+	status_.link_up = now.up;
+	if (c.needs_rebuild())
+		rebuild_for_interface(c);
+	publish_status();
+	return check_xdp(true);
+}
+
+// MTU, MAC or address changed: the tables in force built again with the new values, and
+// published as a health change is.
+void Daemon::rebuild_for_interface(const InterfaceChange &c)
+{
+	const InterfaceInfo &now = watch_->current();
+	auto text = [](const InterfaceInfo &i) {
+		char mac[18];
+		std::snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", i.mac[0], i.mac[1],
+			      i.mac[2], i.mac[3], i.mac[4], i.mac[5]);
+		std::string a = "none";
+		if (i.first_ipv4)
+			a = IpAddress::from_v4(*i.first_ipv4).to_string();
+		return "MTU " + std::to_string(i.mtu) + ", MAC " + mac + ", address " + a;
+	};
+	const std::string change = text(c.before) + " -> " + text(now);
+	InterfaceInfo next = iface_;
+	next.mtu = now.mtu;
+	next.mac = now.mac;
+	next.first_ipv4 = now.first_ipv4;
+	const InterfaceInfo prev = iface_;
+	iface_ = next;
+	const Snapshot *cur = snapshots_->current();
+	Result<std::unique_ptr<Snapshot>> snap =
+		build_snapshot(cur->config, cur->generation + 1, snapshot_context(&down_));
+	if (!snap) {
+		// Only the source address can fail it (source_ip unset and no IPv4 address left):
+		// the last one stays in use, as the proxies accept it, until an address returns.
+		iface_ = prev;
+		iface_.mtu = now.mtu;  // what failed was not the MTU or the MAC
+		iface_.mac = now.mac;
+		log(Level::err, message_id::interface,
+		    dcfg_.interface + " changed (" + change + ") but the tables cannot follow: " +
+			    snap.error().message + "; the tables in force stay",
+		    {{"TANDEM_INTERFACE", now.name}});
+		return;
+	}
+	status_.interface_mtu_changes += c.mtu;
+	status_.interface_mac_changes += c.mac;
+	status_.interface_address_changes += c.address;
+	const std::string done = install_rebuilt(std::move(*snap));
+	report_mtus(snapshots_->current()->config);
+	log(Level::notice, message_id::interface,
+	    "tables rebuilt for a change of " + now.name + " (" + change + "): " + done,
+	    {{"TANDEM_INTERFACE", now.name},
+	     {"TANDEM_GENERATION", std::to_string(status_.generation)}});
+}
+
+std::optional<int> Daemon::check_xdp(bool now)
+{
+	const auto t = std::chrono::steady_clock::now();
+	if (!now && t - last_xdp_check_ < std::chrono::seconds(1))
+		return std::nullopt;
+	last_xdp_check_ = t;
+	const std::string name = watch_->current().name;
+	Result<bool> present = xdp_program_present(iface_.ifindex, classifier_->prog_id());
+	if (!present) {
+		log(Level::debug, message_id::interface, present.error().message);
+		return std::nullopt;
+	}
+	if (*present)
+		return std::nullopt;
+	log(Level::err, message_id::fatal,
+	    "the XDP classifier (program id " + std::to_string(classifier_->prog_id()) +
+		    ") is no longer attached to " + name +
+		    ": removed by someone else (xdp-loader unload, ip link set dev " + name +
+		    " xdp off?); exiting, a restart attaches it again",
+	    {{"TANDEM_INTERFACE", name}});
+	return 1;
 }
 
 Result<Daemon::PreparedReload> Daemon::prepare_reload(const Snapshot &cur, bool force)
@@ -504,8 +650,8 @@ int Daemon::run()
 	std::vector<pollfd> fds;
 	for (;;) {
 		fds = {{signal_fd_, POLLIN, 0}, {nexthop_ ? nexthop_->fd() : -1, POLLIN, 0},
-		       {health_->fd(), POLLIN, 0}};
-		constexpr size_t control_first = 3;
+		       {health_->fd(), POLLIN, 0}, {watch_->fd(), POLLIN, 0}};
+		constexpr size_t control_first = 4;
 		control_->add_pollfds(fds);
 		int timeout_ms = nexthop_ && nexthop_->dirty() ? 100 : 1000;
 		// A control connection's deadline may come first; waking for it is not the
@@ -552,6 +698,11 @@ int Daemon::run()
 			nexthop_->on_readable();
 		if (n > 0 && (fds[2].revents & POLLIN) && health_->take_changed())
 			apply_health();
+		if (n > 0 && (fds[3].revents & POLLIN))
+			if (std::optional<int> code = follow_interface())
+				return *code;
+		if (std::optional<int> code = check_xdp(false))
+			return *code;
 		// Notifications mark the table dirty; resolve at most every 100 ms (a solicitation
 		// itself causes notifications), and every second regardless.
 		const auto now = std::chrono::steady_clock::now();

@@ -15,6 +15,7 @@
 #include "control.h"
 #include "health_checker.h"
 #include "interface_lock.h"
+#include "interface_watch.h"
 #include "metrics.h"
 #include "nexthop.h"
 #include "reload.h"
@@ -28,6 +29,9 @@ namespace tandem::director {
 struct DaemonOptions {
 	std::string config_path;
 	std::string control_socket = default_control_socket;
+	// Receive buffer of each rtnetlink notification socket (neighbours, routes, the
+	// interface). Tests make it tiny to force overruns.
+	int netlink_buffer = 1 << 20;
 };
 
 class Daemon {
@@ -58,8 +62,15 @@ private:
 	Result<PreparedReload> prepare_reload(const Snapshot &cur, bool force);
 	std::string control_request(const std::string &req);
 	void apply_health();
+	std::string install_rebuilt(std::unique_ptr<Snapshot> snap);
 	SnapshotContext snapshot_context(const DownSet *down);
 	void refresh_neighbours();
+	// The interface changed (interface_watch.h): applies it; an exit code when the daemon
+	// cannot go on with this interface.
+	std::optional<int> follow_interface();
+	void rebuild_for_interface(const InterfaceChange &c);
+	// Whether our XDP program is still attached; at most once a second unless `now`.
+	std::optional<int> check_xdp(bool now);
 	void publish_status();
 	void report_mtus(const Config &config);
 	uint32_t check_nic_queues(const DirectorConfig &dc);
@@ -86,6 +97,9 @@ private:
 	std::optional<ControlServer> control_;
 	int signal_fd_ = -1;
 	std::chrono::steady_clock::time_point last_refresh_{};
+	std::unique_ptr<InterfaceWatch> watch_;
+	std::chrono::steady_clock::time_point last_xdp_check_{};
+	std::chrono::steady_clock::time_point link_down_since_{};
 	DownSet down_;  // what the published tables were built with
 	std::unique_ptr<HealthChecker> health_;  // stopped first: it only reports
 };

@@ -30,6 +30,8 @@ inline constexpr const char *health = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f67";
 inline constexpr const char *mtu = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f68";
 // A worker that stopped moving (watchdog), held up reclamation, or would not stop.
 inline constexpr const char *worker_stall = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f6f";
+// The interface changed (MTU, MAC, address, name, link up or down); netlink overruns.
+inline constexpr const char *interface = "6f1c2a0e9b8d4c7e8a1f0b2c3d4e5f69";
 }  // namespace message_id
 
 using LogField = std::pair<const char *, std::string>;  // upper-case name, value

@@ -33,6 +33,11 @@ int main(int argc, char **argv)
 		->capture_default_str();
 	app.add_option("--control-socket", control_socket, "Control socket path")
 		->capture_default_str();
+	int netlink_buffer = 1 << 20;
+	app.add_option("--netlink-buffer", netlink_buffer,
+		       "Receive buffer of the rtnetlink notification sockets, in bytes (an overrun "
+		       "loses events and costs a re-read from the kernel)")
+		->capture_default_str();
 	app.add_flag("--reload", do_reload,
 		     "Ask the running daemon to reload its configuration and wait for the result");
 	app.add_flag("--force", force, "With --reload: accept a change that breaks connections");
@@ -79,7 +84,9 @@ int main(int argc, char **argv)
 	int code;
 	try {
 		Result<std::unique_ptr<Daemon>> d =
-			Daemon::start(std::move(*config), DaemonOptions{config_path, control_socket});
+			Daemon::start(std::move(*config), DaemonOptions{.config_path = config_path,
+					     .control_socket = control_socket,
+					     .netlink_buffer = netlink_buffer});
 		if (!d) {
 			log(Level::err, message_id::fatal, "cannot start: " + d.error().message,
 			    {{"TANDEM_CONFIG", config_path}});

@@ -164,6 +164,12 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 	auto checks = family("tandem_director_health_checks_total", "Health checks run, by result", T::Counter);
 	auto control = family("tandem_director_control_connections_total", "Control socket connections, by how they ended: served, timed_out (no whole request line, or the answer not read, in time), too_long, refused (too many clients at once), closed (by the client first)", T::Counter);
 
+	auto overruns = family("tandem_director_netlink_overruns_total", "Netlink notifications lost because the socket's receive buffer overran, by socket; each time the state was read again from the kernel", T::Counter);
+	auto solicits = family("tandem_director_neighbour_solicitations_total", "Neighbour resolutions asked of the kernel (NTF_USE), by the entry's state: unresolved, or stale (re-verified: the director's own traffic never confirms a neighbour)", T::Counter);
+	auto link_up = family("tandem_director_link_up", "1 when the interface is up and has a carrier, else 0", T::Gauge);
+	auto link_down = family("tandem_director_link_down_total", "Times the interface went down (or lost its carrier)", T::Counter);
+	auto iface_changes = family("tandem_director_interface_changes_total", "Changes of the interface applied while running, by what changed", T::Counter);
+
 	DaemonStatus st;
 	{
 		std::lock_guard lock(mu);
@@ -241,6 +247,17 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 	for (size_t r = 0; r < control_result_count; r++)
 		add(control, {{"result", to_string(static_cast<ControlResult>(r))}},
 		    static_cast<double>(st.control_connections[r]));
+	add(overruns, {{"socket", "neighbour"}}, static_cast<double>(st.netlink_overruns_neighbour));
+	add(overruns, {{"socket", "route"}}, static_cast<double>(st.netlink_overruns_route));
+	add(overruns, {{"socket", "link"}}, static_cast<double>(st.netlink_overruns_link));
+	add(solicits, {{"state", "unresolved"}}, static_cast<double>(st.solicited_unresolved));
+	add(solicits, {{"state", "stale"}}, static_cast<double>(st.solicited_stale));
+	add(link_up, {}, st.link_up ? 1 : 0);
+	add(link_down, {}, static_cast<double>(st.link_down_events));
+	add(iface_changes, {{"change", "mtu"}}, static_cast<double>(st.interface_mtu_changes));
+	add(iface_changes, {{"change", "mac"}}, static_cast<double>(st.interface_mac_changes));
+	add(iface_changes, {{"change", "address"}}, static_cast<double>(st.interface_address_changes));
+	add(iface_changes, {{"change", "name"}}, static_cast<double>(st.interface_renames));
 	for (const auto &[name, bytes] : st.max_inner_packet)
 		add(max_inner, {{"service", name}}, bytes);
 	for (const HealthReport &r : health ? health() : std::vector<HealthReport>{}) {
@@ -254,7 +271,8 @@ std::vector<MetricFamily> Metrics::Collector::Collect() const
 
 	return {rx, rxb, matched, enc, encb, tx, dropped, passed, xdp, ring_full, fill_empty,
 		xsk_drop, invalid, kicks, kick_errors, fill_wakeups, sleeps, batches, mode, svc, be,
-		gen, last, last_time, reloads, unresolved, healthy, checks, icmp, max_inner, control};
+		gen, last, last_time, reloads, unresolved, healthy, checks, icmp, max_inner, control,
+		overruns, solicits, link_up, link_down, iface_changes};
 }
 
 Result<std::unique_ptr<Metrics>> Metrics::listen(const std::string &address)

@@ -120,6 +120,21 @@ struct DaemonStatus {
 	// Per service of the generation in force: the longest inner IP packet it carries.
 	std::vector<std::pair<std::string, uint32_t>> max_inner_packet;
 	ControlCounters control_connections{};  // how control connections ended, by result
+	// Netlink notifications lost (the socket's buffer overran) and state read again, by
+	// socket: neighbour, route, link.
+	uint64_t netlink_overruns_neighbour = 0;
+	uint64_t netlink_overruns_route = 0;
+	uint64_t netlink_overruns_link = 0;
+	// Neighbour solicitations (NTF_USE): for an unresolved entry, and to re-verify a STALE one.
+	uint64_t solicited_unresolved = 0;
+	uint64_t solicited_stale = 0;
+	// The interface: up (IFF_UP and a carrier), times it went down, changes applied.
+	bool link_up = true;
+	uint64_t link_down_events = 0;
+	uint64_t interface_mtu_changes = 0;
+	uint64_t interface_mac_changes = 0;
+	uint64_t interface_address_changes = 0;
+	uint64_t interface_renames = 0;
 };
 
 class Metrics {

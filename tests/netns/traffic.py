@@ -9,6 +9,7 @@
 #   traffic.py switch-check --frames F --refs OLD NEW --captured C --since T --within S
 #   traffic.py garp ADDRESS                   gratuitous ARP from --iface; prints when sent
 #   traffic.py describe --captured C         one line per captured frame: gue / arp / other
+#   traffic.py timeline --captured C         one line per GUE frame: time seq src dst length
 #   traffic.py pcap --frames F --out X.pcap  the frames of a build file as a pcap (tcpreplay)
 import argparse
 import sys
@@ -100,19 +101,24 @@ def frames_chain(dst_mac):
     return [('v6 chain of 9 extension headers', e / p / TCP(sport=1, dport=80))]
 
 
-def frames_many(dst_mac, n, vip=VIP4):
+def frames_many(dst_mac, n, vip=VIP4, size=0):
+    """N TCP frames whose payload starts with their sequence number ('%08d'); with SIZE,
+    padded so that the IP packet is SIZE bytes long."""
     e = Ether(src=CLIENT_MAC, dst=dst_mac)
     out = []
     for i in range(n):
         src = '198.51.%d.%d' % (100 + (i >> 8) % 20, i & 0xff)
-        out.append(('seq %d' % i, e / IP(src=src, dst=vip) / TCP(sport=10000 + i % 50000, dport=80) / Raw(('%08d' % i).encode())))
+        payload = ('%08d' % i).encode()
+        if size:
+            payload += b'p' * max(0, size - 40 - len(payload))
+        out.append(('seq %d' % i, e / IP(src=src, dst=vip) / TCP(sport=10000 + i % 50000, dport=80) / Raw(payload)))
     return out
 
 
 def cmd_build(a):
     sets = {'basic': frames_basic, 'pass': frames_pass, 'bad': frames_bad, 'chain': frames_chain}
     if a.set.startswith('many'):
-        frames = frames_many(a.dst_mac, int(a.set[4:]), a.vip)
+        frames = frames_many(a.dst_mac, int(a.set[4:]), a.vip, a.size)
     else:
         frames = sets[a.set](a.dst_mac)
     for name, f in frames:
@@ -213,7 +219,10 @@ def cmd_send(a):
             now = time.monotonic()
             if t > now:
                 time.sleep(t - now)
-        sock.send(f)
+        try:
+            sock.send(f)
+        except OSError:  # ENOBUFS, ENETDOWN: the link is down under a fault test; lost
+            pass
         if time.monotonic() > deadline:
             print('traffic.py: send loop hit its time limit', file=sys.stderr)
             break
@@ -264,6 +273,23 @@ def cmd_outage(a):
     after = [t for t in times if t > a.since]
     first = int(round((min(after) - a.since) * 1000)) if after else -1
     print('captured %d after_ms %d' % (len(times), first))
+
+
+def cmd_timeline(a):
+    """One line per GUE frame of a --timestamps capture: 'TIME SEQ SRC_MAC DST_MAC LENGTH',
+    SEQ being the inner payload's sequence number (frames of the 'many' sets), or -1."""
+    for t, hx in read_captured(a.captured):
+        p = Ether(bytes.fromhex(hx))
+        if not (p.haslayer(UDP) and p[UDP].dport == 19523):
+            continue
+        seq = -1
+        if p.haslayer(Raw):
+            # GUE is not dissected: the inner TCP payload ends the frame; its first 8
+            # bytes are the digits, the padding after them is 'p'.
+            body = bytes(p[Raw].load).rstrip(b'p')
+            if body[-8:].isdigit():
+                seq = int(body[-8:])
+        print('%.6f %d %s %s %d' % (t or 0, seq, p.src, p.dst, len(hx) // 2))
 
 
 def cmd_garp(a):
@@ -409,6 +435,7 @@ def main():
     ap.add_argument('--dst-mac', default='ff:ff:ff:ff:ff:ff')
     sub = ap.add_subparsers(dest='cmd', required=True)
     b = sub.add_parser('build'); b.add_argument('set'); b.add_argument('--vip', default=VIP4)
+    b.add_argument('--size', type=int, default=0)
     sub.add_parser('fixtures')
     p = sub.add_parser('ping'); p.add_argument('address')
     s = sub.add_parser('send')
@@ -431,6 +458,7 @@ def main():
     o.add_argument('--captured', required=True); o.add_argument('--since', type=float, required=True)
     g = sub.add_parser('garp'); g.add_argument('address')
     d = sub.add_parser('describe'); d.add_argument('--captured', required=True)
+    tl = sub.add_parser('timeline'); tl.add_argument('--captured', required=True)
     pc = sub.add_parser('pcap'); pc.add_argument('--frames', required=True); pc.add_argument('--out', required=True)
     a = ap.parse_args()
     if a.cmd == 'build':
@@ -453,6 +481,8 @@ def main():
         cmd_garp(a)
     elif a.cmd == 'describe':
         cmd_describe(a)
+    elif a.cmd == 'timeline':
+        cmd_timeline(a)
     elif a.cmd == 'pcap':
         cmd_pcap(a)
 
