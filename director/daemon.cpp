@@ -520,6 +520,10 @@ Result<Daemon::PreparedReload> Daemon::prepare_reload(const Snapshot &cur, bool 
 	Result<Config> next = load_config_file(opts_.config_path);
 	if (!next)
 		return next.error();
+#ifdef TANDEM_FAULT_INJECTION
+	if (std::exchange(fail_next_reload_, false))
+		throw std::bad_alloc();  // as if building the new tables ran out of memory
+#endif
 	// Compared as parsed, so comments, layout and key order do not count.
 	if (*next == cur.config) {
 		PreparedReload same;
@@ -640,6 +644,11 @@ std::string Daemon::control_request(const std::string &req)
 				return "ok the worker of queue " + q + " hangs";
 			}
 		return "error: no worker on queue " + q;
+	}
+	// "test fail-next-reload": the next reload runs out of memory once its file is read.
+	if (req == "test fail-next-reload") {
+		fail_next_reload_ = true;
+		return "ok the next reload fails with std::bad_alloc";
 	}
 #endif
 	return "error: unknown request '" + req + "' (reload, reload force, status)";

@@ -102,6 +102,9 @@ private:
 	std::chrono::steady_clock::time_point link_down_since_{};
 	DownSet down_;  // what the published tables were built with
 	std::unique_ptr<HealthChecker> health_;  // stopped first: it only reports
+#ifdef TANDEM_FAULT_INJECTION
+	bool fail_next_reload_ = false;
+#endif
 };
 
 }  // namespace tandem::director

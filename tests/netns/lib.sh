@@ -203,6 +203,23 @@ metric() {
 			$1 ~ "^"n"({|$)" && index($1, f) { s += $2 } END { printf "%d\n", s }'
 }
 
+# control_request REQUEST: the control socket's whole answer to one request line.
+control_request() {
+	ip netns exec "$NS_DIR" $PY -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+out = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    out += b
+print(out.decode().strip())' "$CONTROL_SOCKET" "$1"
+}
+
 reload_director() {
 	ip netns exec "$NS_DIR" "$TANDEM_DIRECTOR" --reload --control-socket "$CONTROL_SOCKET" "$@"
 }

@@ -4,7 +4,8 @@
 #   a. a 20 MiB file: refused by size before it is parsed;
 #   b. a 2 MB file of one backend repeated 70,000 times (under the size limit): refused
 #      with the first 20 errors and "... and N more errors", memory bounded;
-#   c. 100 SIGHUPs within a second with the file in force: each a no-op that says so.
+#   c. 100 SIGHUPs within a second with the file in force: each a no-op that says so;
+#   d. a reload that runs out of memory (test builds' fault switch): refused, answered.
 # In each case the generation in force stays 1 and no frame of the stream is lost; each
 # case prints what it cost (frames sent, received, lost; the daemon's RSS). Last, a real
 # change still applies. Topology: see lib.sh.
@@ -135,6 +136,22 @@ check "sighup-flood: reloads that applied anything" 0 "$(metric tandem_director_
 { echo "# a comment, and the same values"; good; } >"$TMP/director.yaml"
 check "comment-only change: answer" "ok configuration unchanged (generation 1); nothing to do" \
 	"$(reload_director 2>&1)"
+
+# d. A reload that runs out of memory (the fault switch of test builds) answers, and leaves
+#    the generation in force.
+answer=$(control_request "test fail-next-reload")
+if [ "$answer" = "ok the next reload fails with std::bad_alloc" ]; then
+	{ good; echo "      - {address: 10.0.1.5}"; } >"$TMP/alloc.yaml"
+	gen0=$(metric tandem_director_config_generation)
+	under_traffic alloc-fail reload_file alloc
+	check "alloc-fail: reload exit status" 1 "$(cat "$TMP/alloc.rc")"
+	grep -q "out of memory while loading it" "$TMP/alloc.out" && said=yes || said="no: $(cat "$TMP/alloc.out")"
+	check "alloc-fail: the answer says it ran out of memory" yes "$said"
+	check "alloc-fail: director alive" yes "$(alive)"
+	check "alloc-fail: generation unchanged" "$gen0" "$(metric tandem_director_config_generation)"
+else
+	echo "note: no fault switches in this tandem-director (meson -Dfault_injection=true): alloc-fail not run"
+fi
 
 # After all that a real change applies.
 { good; echo "      - {address: 10.0.1.4}"; } >"$TMP/director.yaml"

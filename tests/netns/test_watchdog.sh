@@ -16,22 +16,6 @@ listener=$!
 busywait 5000 test -S "$TMP/notify.sock" || { echo "FAIL: notification socket"; exit 1; }
 NOTIFY_SOCKET=$TMP/notify.sock WATCHDOG_USEC=2000000 start_director "$TMP/director.yaml" || exit 1
 
-# control REQUEST: the control socket's whole answer.
-control() {
-	ip netns exec "$NS_DIR" $PY -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-out = b""
-while True:
-    b = s.recv(4096)
-    if not b:
-        break
-    out += b
-print(out.decode().strip())' "$CONTROL_SOCKET" "$1"
-}
 # pings SINCE [UNTIL]: WATCHDOG=1 messages received in that window (Unix times).
 pings() {
 	awk -v a="$1" -v b="${2:-1e12}" '$2 == "WATCHDOG=1" && $1 > a && $1 <= b { n++ } END { print n + 0 }' \
@@ -48,7 +32,7 @@ t0=$(now)
 sleep 3
 check_ge "WATCHDOG=1 in 3 s while the worker moves (one a second)" 2 "$(pings "$t0")"
 
-answer=$(control "test hang-worker 0")
+answer=$(control_request "test hang-worker 0")
 if [ "${answer#error: unknown request}" != "$answer" ]; then
 	kill "$sender" "$listener" 2>/dev/null
 	[ $ret = 0 ] || exit 1
