@@ -142,13 +142,10 @@ check "comment-only change: answer" "ok configuration unchanged (generation 1); 
 answer=$(control_request "test fail-next-reload")
 if [ "$answer" = "ok the next reload fails with std::bad_alloc" ]; then
 	{ good; echo "      - {address: 10.0.1.5}"; } >"$TMP/alloc.yaml"
-	gen0=$(metric tandem_director_config_generation)
-	under_traffic alloc-fail reload_file alloc
+	under_traffic alloc-fail reload_file alloc  # checks the stream, the pid, the generation
 	check "alloc-fail: reload exit status" 1 "$(cat "$TMP/alloc.rc")"
 	grep -q "out of memory while loading it" "$TMP/alloc.out" && said=yes || said="no: $(cat "$TMP/alloc.out")"
 	check "alloc-fail: the answer says it ran out of memory" yes "$said"
-	check "alloc-fail: director alive" yes "$(alive)"
-	check "alloc-fail: generation unchanged" "$gen0" "$(metric tandem_director_config_generation)"
 else
 	echo "note: no fault switches in this tandem-director (meson -Dfault_injection=true): alloc-fail not run"
 fi
