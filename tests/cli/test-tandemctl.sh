@@ -88,7 +88,7 @@ sed 's|address: 192.0.2.10, protocol: tcp|address: 192.0.2.10/24, protocol: tcp|
 hb_line=$(grep -n '192.0.2.10/24' "$tmp/hostbits.yaml" | head -1 | cut -d: -f1)
 expect_rc "check accepts a bind with host bits" 0 "$ctl" check "$tmp/hostbits.yaml"
 expect_eq "check notes that host bits are ignored for matching" \
-	"$tmp/hostbits.yaml:$hb_line: note: service \"web\": bind 192.0.2.10/24 has host bits set; they are ignored for matching (it matches 192.0.2.0/24) and kept for glb export" \
+	"$tmp/hostbits.yaml:$hb_line:9: note: service \"web\": bind 192.0.2.10/24 has host bits set; they are ignored for matching (it matches 192.0.2.0/24) and kept for glb export" \
 	"$(grep note "$tmp/out")"
 expect_rc "export to a missing directory fails cleanly" 2 "$ctl" glb export "$tmp/imported.yaml" "$tmp/no/such/dir/t.bin"
 
