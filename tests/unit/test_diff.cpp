@@ -110,7 +110,7 @@ TEST_CASE("draining two proxies at once with k = 2 leaves rows without an active
 	REQUIRE(d.services[0].unsafe.size() == 1);
 	CHECK(d.services[0].unsafe[0] ==
 	      std::to_string(d.services[0].rows_without_active) +
-		      " rows are left with no hop that is active and healthy (for example row " +
+		      " rows are left with no hop that is active (or filling) and healthy (for example row " +
 		      std::to_string(d.services[0].example_without_active) +
 		      "): new connections there land on a proxy that is leaving, so its drain never "
 		      "ends; drain one at a time, or use hops_per_row 3");
@@ -125,6 +125,10 @@ TEST_CASE("draining two proxies at once with k = 2 leaves rows without an active
 	CHECK(diff(service(four, k3), service(drained, k3)).safe());
 	auto one = replace(four, "10.0.0.1}", "10.0.0.1, state: draining}");
 	CHECK(diff(service(four), service(one)).safe());
+	// A filling hop takes its row's new connections as an active one does (it goes ahead
+	// of the draining one), so a drain beside a fill is safe.
+	auto filling = replace(four, "10.0.0.1}", "10.0.0.1, state: filling}");
+	CHECK(diff(service(filling), service(replace(filling, "10.0.0.2}", "10.0.0.2, state: draining}"))).safe());
 	// A row that had no active hop before is not this change's doing.
 	CHECK(diff(service(drained), service(drained)).safe());
 }
