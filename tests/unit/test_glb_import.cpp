@@ -149,7 +149,8 @@ TEST_CASE("import checks addresses itself, and strings reach YAML escaped")
 		"healthchecks": {"http": 80, "http_uri": "/a\n- b"}}])") ==
 	      "GLB forwarding table: tables[0].backends[0].healthchecks.http_uri: must be a path starting with / and without spaces");
 	// A path with YAML's special characters comes through as written.
-	auto yaml = glb_import(tables({table(R"("binds": [], "backends": [{"ip": "1.2.3.4", "state": "active",
+	auto yaml = glb_import(tables({table(R"("binds": [{"ip": "10.0.0.1", "proto": "tcp", "port": 80}],
+		"backends": [{"ip": "1.2.3.4", "state": "active",
 		"healthchecks": {"http": 80, "http_uri": "/a\"b:#c,{d}[e]'f&g*h"}}])")}));
 	REQUIRE_MESSAGE(yaml.ok(), yaml.error().message);
 	Config cfg = config_from(*yaml);
