@@ -104,9 +104,10 @@ Result<std::string> table_name(const json &table, const std::string &where, size
 		return import_error(where + ".name", "must be a string");
 	const std::string &name = v->get_ref<const std::string &>();
 	if (!valid_service_name(name))
-		return import_error(where + ".name", json_quoted(name) + " is not a Tandem service name (" +
-							     service_name_rule + "); rename the table in the JSON, or remove \"name\" to import it as " +
-							     numbered);
+		return import_error(where + ".name",
+				    json_quoted(name) + " is not a Tandem service name (" + service_name_rule +
+					    "); rename the table in the JSON, or remove \"name\" to import it as " +
+					    numbered);
 	return name;
 }
 
@@ -310,9 +311,11 @@ Result<std::string> glb_import(std::string_view table_json,
 		if (auto [at, fresh] = names.emplace(*name, t); !fresh)
 			return member(tb, "name")
 				       ? import_error(where + ".name", json_quoted(*name) + " is also the name of " +
-									       item("tables", at->second) + "; give each table its own name")
-				       : import_error(where, "would be imported as " + json_quoted(*name) + ", the name of " +
-								     item("tables", at->second) + "; give it a \"name\" of its own");
+								       item("tables", at->second) +
+								       "; give each table its own name")
+				       : import_error(where, "would be imported as " + json_quoted(*name) +
+								     ", the name of " + item("tables", at->second) +
+								     "; give it a \"name\" of its own");
 		if (auto r = table_entry(out, tb, where, *name, *hash); !r.ok())
 			return r.error();
 	}

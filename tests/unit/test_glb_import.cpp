@@ -79,6 +79,10 @@ TEST_CASE("import refuses a GLB name Tandem cannot use, naming the table and the
 				   table(R"("name": "table0", )" + std::string(bind2) + two_backends)})) ==
 	      "GLB forwarding table: tables[1].name: \"table0\" is also the name of tables[0]; "
 	      "give each table its own name");
+	CHECK(import_error(tables({table(R"("name": "table1", )" + std::string(bind) + two_backends),
+				   table(bind2 + two_backends)})) ==
+	      "GLB forwarding table: tables[1]: would be imported as \"table1\", the name of tables[0]; "
+	      "give it a \"name\" of its own");
 }
 
 TEST_CASE("import keeps a bind with host bits as written and matches it as its network")
