@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "hex.h"
@@ -31,6 +32,16 @@ bool Bind::overlaps(const Bind &other) const
 			if (a.overlaps(b))
 				return true;
 	return false;
+}
+
+bool valid_service_name(std::string_view s)
+{
+	if (s.empty() || s.size() > 63 || !std::isalnum(static_cast<unsigned char>(s[0])))
+		return false;
+	for (char c : s)
+		if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-')
+			return false;
+	return true;
 }
 
 std::vector<Backend> ServiceConfig::table_backends() const

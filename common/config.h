@@ -38,16 +38,26 @@ enum class Protocol : uint8_t { tcp = 6, udp = 17 };
 std::string_view to_string(Protocol p);
 
 struct Bind {
-	IpPrefix prefix;
+	IpPrefix prefix;  // host bits cleared: what packets are matched against
 	Protocol protocol = Protocol::tcp;
 	std::vector<PortRange> ports;  // never empty after validation
 	SourceMark mark;
+	// The address as written when it had host bits (10.97.19.202/28, as GLB accepts it),
+	// for glb export to write back; matching ignores it.
+	std::optional<IpAddress> written;
+
+	const IpAddress &address_as_written() const { return written ? *written : prefix.address; }
+	std::string to_string_as_written() const
+	{
+		return address_as_written().to_string() + "/" + std::to_string(prefix.length);
+	}
 
 	bool covers_port(uint16_t port) const;
 	bool overlaps(const Bind &other) const;
 	bool operator==(const Bind &o) const
 	{
-		return prefix == o.prefix && protocol == o.protocol && ports == o.ports;
+		return prefix == o.prefix && protocol == o.protocol && ports == o.ports &&
+		       written == o.written;
 	}
 };
 
@@ -158,6 +168,11 @@ Result<Config> parse_config(std::string_view yaml_text, std::string_view path);
 // Reads and parses a file; one larger than `max_bytes` is refused unparsed with
 // "path: N bytes, larger than the limit of M bytes".
 Result<Config> load_config_file(const std::string &path, size_t max_bytes = max_config_bytes);
+
+// A service name: 1-63 letters, digits, '_', '.', '-', starting with a letter or digit.
+inline constexpr const char *service_name_rule =
+	"1-63 letters, digits, '_', '.', '-', starting with a letter or digit";
+bool valid_service_name(std::string_view name);
 
 std::string format_key(const SipKey &key);  // 32 lower-case hex digits
 std::optional<SipKey> parse_key(std::string_view hex);

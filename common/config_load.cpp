@@ -53,16 +53,6 @@ bool valid_metrics_address(std::string_view s)
 	return a && a->is_v4() != bracketed;
 }
 
-bool valid_service_name(std::string_view s)
-{
-	if (s.empty() || s.size() > 63 || !std::isalnum(static_cast<unsigned char>(s[0])))
-		return false;
-	for (char c : s)
-		if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-')
-			return false;
-	return true;
-}
-
 std::string_view trim(std::string_view s)
 {
 	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
@@ -271,7 +261,7 @@ void Loader::service(const YAML::Node &n, const std::string &f)
 		if (auto s = r_.text(v, f + ".name")) {
 			if (!valid_service_name(*s))
 				r_.error(YamlReader::mark_of(v), f + ".name",
-					 "\"" + *s + "\" is not a service name; allowed: 1-63 letters, digits, '_', '.', '-', starting with a letter or digit");
+					 "\"" + *s + "\" is not a service name; allowed: " + service_name_rule);
 			auto [first, fresh] = service_lines_.emplace(*s, svc.mark.line);
 			if (!fresh)
 				r_.error(YamlReader::mark_of(v), f + ".name",
@@ -378,13 +368,16 @@ void Loader::bind(const YAML::Node &n, const std::string &f, ServiceConfig &svc)
 	bool ok = true;
 	if (auto v = r_.require(n, f, "address"); v.IsDefined()) {
 		if (auto s = r_.text(v, f + ".address")) {
-			auto p = IpPrefix::parse(*s);
+			// Host bits are kept as GLB keeps them (tandemctl check notes them).
+			auto p = WrittenPrefix::parse(*s);
 			if (!p) {
 				r_.error(YamlReader::mark_of(v), f + ".address",
-					 "\"" + *s + "\" is not an address or prefix; allowed: 192.0.2.1, 192.0.2.0/24, 2001:db8::1, 2001:db8::/64 (no host bits set)");
+					 "\"" + *s + "\" is not an address or prefix; allowed: 192.0.2.1, 192.0.2.0/24, 2001:db8::1, 2001:db8::/64");
 				ok = false;
 			} else {
-				b.prefix = *p;
+				b.prefix = p->prefix;
+				if (p->has_host_bits())
+					b.written = p->written;
 			}
 		} else {
 			ok = false;

@@ -105,7 +105,7 @@ Result<std::vector<uint8_t>> glb_export(const Config &config)
 		w.u32(static_cast<uint32_t>(ranges));
 		for (const Bind &b : s.binds)
 			for (const PortRange &r : b.ports) {
-				address(w, b.prefix.address);
+				address(w, b.address_as_written());  // host bits as written, as GLB does
 				w.u16(b.prefix.length);
 				w.u16(r.first);
 				w.u16(r.last);

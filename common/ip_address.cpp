@@ -69,7 +69,7 @@ static bool prefix_match(const IpAddress &a, const IpAddress &b, unsigned bits)
 	return (a.bytes[full] & mask) == (b.bytes[full] & mask);
 }
 
-std::optional<IpPrefix> IpPrefix::parse(std::string_view text)
+std::optional<WrittenPrefix> WrittenPrefix::parse(std::string_view text)
 {
 	auto slash = text.find('/');
 	auto addr = IpAddress::parse(text.substr(0, slash));
@@ -82,14 +82,19 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text)
 		if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || len > max)
 			return std::nullopt;
 	}
-	IpPrefix p{*addr, static_cast<uint8_t>(len)};
 	IpAddress masked{};
 	masked.family = addr->family;
 	for (unsigned bit = 0; bit < len; bit++)
 		masked.bytes[bit / 8] |= addr->bytes[bit / 8] & (0x80 >> (bit % 8));
-	if (masked != *addr)
-		return std::nullopt;  // host bits set: almost always a typo, so refuse it
-	return p;
+	return WrittenPrefix{IpPrefix{masked, static_cast<uint8_t>(len)}, *addr};
+}
+
+std::optional<IpPrefix> IpPrefix::parse(std::string_view text)
+{
+	auto p = WrittenPrefix::parse(text);
+	if (!p || p->has_host_bits())
+		return std::nullopt;
+	return p->prefix;
 }
 
 bool IpPrefix::contains(const IpAddress &a) const

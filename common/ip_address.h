@@ -36,7 +36,8 @@ struct IpPrefix {
 	IpAddress address;  // host bits are zero
 	uint8_t length = 0;
 
-	// "192.0.2.1", "192.0.2.0/24", "2001:db8::/32"; host bits set is an error (nullopt).
+	// "192.0.2.1", "192.0.2.0/24", "2001:db8::/32"; host bits set is an error (nullopt):
+	// where a prefix is only ever matched, they are almost always a typo.
 	static std::optional<IpPrefix> parse(std::string_view text);
 	bool contains(const IpAddress &a) const;
 	bool overlaps(const IpPrefix &other) const;
@@ -44,6 +45,17 @@ struct IpPrefix {
 	std::string to_string() const;
 
 	auto operator<=>(const IpPrefix &) const = default;
+};
+
+// A prefix as an operator wrote it, host bits and all, the way GLB's build-config takes a
+// bind: "10.97.19.202/28" names the network 10.97.19.192/28 and is written back as given.
+struct WrittenPrefix {
+	IpPrefix prefix;    // host bits cleared: what matching uses
+	IpAddress written;  // the address as given
+
+	// "192.0.2.1", "192.0.2.7/24", "2001:db8::1/32"; host bits allowed.
+	static std::optional<WrittenPrefix> parse(std::string_view text);
+	bool has_host_bits() const { return written != prefix.address; }
 };
 
 }  // namespace tandem

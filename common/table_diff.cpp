@@ -2,6 +2,7 @@
 #include "table_diff.h"
 
 #include <algorithm>
+#include <span>
 
 namespace tandem {
 namespace {
@@ -81,6 +82,13 @@ void compare_settings(const ServiceConfig &a, const ServiceConfig &b, ServiceDif
 					  std::string(to_string(nb.backend.state)));
 }
 
+// A hop that takes the row's new connections: active or filling, and healthy (the table
+// puts it ahead of draining and unhealthy ones).
+bool has_active_hop(const std::vector<Backend> &backends, std::span<const uint16_t> row)
+{
+	return std::any_of(row.begin(), row.end(), [&](uint16_t i) { return !backends[i].is_bad(); });
+}
+
 void compare_rows(const ServiceConfig &a, const ServiceConfig &b, ServiceDiff &d)
 {
 	auto ta = ForwardingTable::build(a.seed, a.table_backends(), a.hops_per_row);
@@ -100,6 +108,10 @@ void compare_rows(const ServiceConfig &a, const ServiceConfig &b, ServiceDiff &d
 			if (d.rows_lost == 0)
 				d.example_lost_row = static_cast<int>(r);
 			d.rows_lost++;
+		} else if (has_active_hop(ba, ra) && !has_active_hop(bb, rb)) {
+			if (d.rows_without_active == 0)
+				d.example_without_active = static_cast<int>(r);
+			d.rows_without_active++;
 		}
 	}
 	if (d.rows_lost > 0)
@@ -107,6 +119,13 @@ void compare_rows(const ServiceConfig &a, const ServiceConfig &b, ServiceDiff &d
 				   " rows lose every hop they had (for example row " +
 				   std::to_string(d.example_lost_row) +
 				   "): too many of a row's proxies leave at once; change fewer backends per step");
+	// GLB allows one proxy that is not active at a time with two hops for this reason.
+	if (d.rows_without_active > 0)
+		d.unsafe.push_back(std::to_string(d.rows_without_active) +
+				   " rows are left with no hop that is active (or filling) and healthy (for example row " +
+				   std::to_string(d.example_without_active) +
+				   "): new connections there land on a proxy that is leaving, so its drain "
+				   "never ends; drain one at a time, or use hops_per_row 3");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "config_notes.h"
 
 namespace tandemctl {
 
@@ -17,6 +18,8 @@ void add_check_command(CLI::App &app, int &exit_code)
 			exit_code = exit_negative;
 			return;
 		}
+		for (const std::string &note : tandem::config_notes(*cfg))
+			std::cout << note << "\n";
 		size_t backends = 0, binds = 0;
 		for (const auto &s : cfg->services) {
 			backends += s.backends.size();

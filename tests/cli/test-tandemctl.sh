@@ -83,6 +83,13 @@ expect_eq "no temporary file is left" 1 "$(ls "$tmp" | grep -c table)"
 sed "s/hops_per_row: 2/hops_per_row: 3/" "$ex" >"$tmp/k3.yaml"
 expect_rc "export refuses k = 3" 1 "$ctl" glb export "$tmp/k3.yaml" "$tmp/k3.bin"
 expect_eq "export says why" "$tmp/k3.yaml: service \"web\" (line $web_line): cannot be written in GLB's format: GLB's rows hold exactly two hops; set hops_per_row: 2" "$(cat "$tmp/err")"
+# A bind with host bits, as GLB's build-config accepts it: a note from check, not an error.
+sed 's|address: 192.0.2.10, protocol: tcp|address: 192.0.2.10/24, protocol: tcp|' "$ex" >"$tmp/hostbits.yaml"
+hb_line=$(grep -n '192.0.2.10/24' "$tmp/hostbits.yaml" | head -1 | cut -d: -f1)
+expect_rc "check accepts a bind with host bits" 0 "$ctl" check "$tmp/hostbits.yaml"
+expect_eq "check notes that host bits are ignored for matching" \
+	"$tmp/hostbits.yaml:$hb_line:9: note: service \"web\": bind 192.0.2.10/24 has host bits set; they are ignored for matching (it matches 192.0.2.0/24) and kept for glb export" \
+	"$(grep note "$tmp/out")"
 expect_rc "export to a missing directory fails cleanly" 2 "$ctl" glb export "$tmp/imported.yaml" "$tmp/no/such/dir/t.bin"
 
 expect_rc "no subcommand is a usage error" 2 "$ctl"

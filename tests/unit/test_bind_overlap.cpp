@@ -17,7 +17,7 @@ namespace {
 
 Bind bind(const std::string &prefix, Protocol proto, std::vector<PortRange> ports)
 {
-	return Bind{.prefix = *IpPrefix::parse(prefix), .protocol = proto, .ports = std::move(ports), .mark = {}};
+	return Bind{.prefix = *IpPrefix::parse(prefix), .protocol = proto, .ports = std::move(ports), .mark = {}, .written = {}};
 }
 
 std::vector<std::optional<size_t>> run(const std::vector<Bind> &binds)

@@ -158,13 +158,33 @@ TEST_CASE("mistakes are refused with position, field and what is allowed")
 	      "d.yaml:4:10: director.cores: lists 1 cores for 2 queues; give one core per queue, or leave it out");
 	CHECK(error_of(with("udp_checksum: true", "udp_checksum: yes please")) ==
 	      "d.yaml:7:17: director.udp_checksum: \"yes please\" is not a boolean; allowed: true, false");
-	CHECK(error_of(with("address: 192.0.2.10,", "address: 192.0.2.10/24,")).find("is not an address or prefix") != std::string::npos);
+	CHECK(error_of(with("address: 192.0.2.10,", "address: 192.0.2.10/33,")).find("is not an address or prefix") != std::string::npos);
 	CHECK(error_of(with("{address: 10.0.0.1}", "{address: \"2001:db8::1\"}")).find("is IPv6; the director's GUE encapsulation carries IPv4 hops only") != std::string::npos);
 	CHECK(error_of(with("  interface: eth0\n", "")) == "d.yaml:2:3: director.interface: is required");
 	CHECK(error_of(with("  queues: 2\n", "  queues: 2\n  queues: 3\n")).find("d.yaml:4:3: director.queues: given twice") == 0);
 	CHECK(error_of(with("metrics: \"[::1]:9470\"", "metrics: ::1:9470")).find("director.metrics") != std::string::npos);
 	CHECK(error_of("services: [ {name: a, ").find("d.yaml:1:") == 0);
 	CHECK(error_of("director: {interface: eth0}\n").find("d.yaml:1:1: services: is required") == 0);
+}
+
+// GLB's build-config accepts a bind with host bits (10.97.19.202/28) and so does Tandem:
+// it matches the network it names, and glb export writes it back as written.
+TEST_CASE("a bind with host bits loads as the network it names")
+{
+	Config cfg = config_from(with("address: 192.0.2.10,", "address: 192.0.2.10/24,"));
+	const Bind &b = cfg.services[0].binds[0];
+	CHECK(b.prefix.to_string() == "192.0.2.0/24");
+	CHECK(b.prefix.contains(ip("192.0.2.200")));
+	CHECK_FALSE(b.prefix.contains(ip("192.0.3.1")));
+	CHECK(cfg.services[0].binds[1].prefix.to_string() == "2001:db8::/64");
+	// Overlaps are judged on the network too.
+	std::string two = with("address: 192.0.2.10,", "address: 192.0.2.10/24,") + R"(  - name: other
+    binds:
+      - {address: 192.0.2.77, protocol: tcp, ports: [80]}
+    hash_key: 000102030405060708090a0b0c0d0e0f
+    seed: 0f0e0d0c0b0a09080706050403020100
+)";
+	CHECK(error_of(two).find("192.0.2.77 tcp overlaps the bind at line 12") != std::string::npos);
 }
 
 TEST_CASE("every problem is reported, not only the first")

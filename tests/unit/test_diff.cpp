@@ -95,3 +95,40 @@ TEST_CASE("key, hash fields, binds and services")
 	CHECK_FALSE(removed.safe());
 	CHECK(removed.services[0].removed);
 }
+
+// GLB allows one non-active proxy at a time with two hops: a row whose two hops both drain
+// has no proxy left to take its new connections, so the drain never ends.
+TEST_CASE("draining two proxies at once with k = 2 leaves rows without an active hop")
+{
+	auto drained = replace(replace(four, "10.0.0.1}", "10.0.0.1, state: draining}"), "10.0.0.2}",
+			       "10.0.0.2, state: draining}");
+	auto d = diff(service(four), service(drained));
+	CHECK_FALSE(d.safe());
+	CHECK(d.services[0].rows_lost == 0);
+	CHECK(d.services[0].rows_without_active > 0);
+	CHECK(d.services[0].rows_without_active < 65536 / 4);
+	REQUIRE(d.services[0].unsafe.size() == 1);
+	CHECK(d.services[0].unsafe[0] ==
+	      std::to_string(d.services[0].rows_without_active) +
+		      " rows are left with no hop that is active (or filling) and healthy (for example row " +
+		      std::to_string(d.services[0].example_without_active) +
+		      "): new connections there land on a proxy that is leaving, so its drain never "
+		      "ends; drain one at a time, or use hops_per_row 3");
+
+	// The same for a proxy going down while another drains.
+	auto down = replace(replace(four, "10.0.0.1}", "10.0.0.1, state: draining}"), "10.0.0.2}",
+			    "10.0.0.2, healthy: false}");
+	CHECK_FALSE(diff(service(four), service(down)).safe());
+
+	// With three hops every row keeps an active one; one at a time with two is safe too.
+	auto k3 = "    hops_per_row: 3\n";
+	CHECK(diff(service(four, k3), service(drained, k3)).safe());
+	auto one = replace(four, "10.0.0.1}", "10.0.0.1, state: draining}");
+	CHECK(diff(service(four), service(one)).safe());
+	// A filling hop takes its row's new connections as an active one does (it goes ahead
+	// of the draining one), so a drain beside a fill is safe.
+	auto filling = replace(four, "10.0.0.1}", "10.0.0.1, state: filling}");
+	CHECK(diff(service(filling), service(replace(filling, "10.0.0.2}", "10.0.0.2, state: draining}"))).safe());
+	// A row that had no active hop before is not this change's doing.
+	CHECK(diff(service(drained), service(drained)).safe());
+}

@@ -199,3 +199,25 @@ TEST_CASE("export refuses what GLB's format cannot hold")
 	auto one = config_from(base + "    backends: [{address: 1.2.3.4}, {address: 2.3.4.5, state: inactive}]\n");
 	CHECK(glb_export(one).error().message.find("at least two backends that are not inactive") != std::string::npos);
 }
+
+// GLB's build-config (src/glb-director/cli/main.c) splits the bind's "ip" at '/', writes
+// inet_pton() of the address as given and the prefix length as given: host bits stay.
+TEST_CASE("export writes a bind with host bits as GLB's build-config does")
+{
+	auto yaml = glb_import(R"({"tables": [{"hash_key": "12345678901234561234567890123456",
+		"seed": "34567890123456783456789012345678",
+		"binds": [{"ip": "10.97.19.202/28", "proto": "tcp", "port": 80},
+			  {"ip": "fdb4:98ce:52d4::1:2/48", "proto": "udp", "port_start": 1000, "port_end": 2000}],
+		"backends": [{"ip": "1.2.3.4", "state": "active", "healthy": true},
+			     {"ip": "2.3.4.5", "state": "active", "healthy": true}]}]})");
+	REQUIRE_MESSAGE(yaml.ok(), yaml.error().message);
+	auto cfg = parse_config(*yaml, "imported.yaml");
+	REQUIRE_MESSAGE(cfg.ok(), cfg.error().message);
+	auto bin = glb_export(*cfg);
+	REQUIRE_MESSAGE(bin.ok(), bin.error().message);
+	size_t bind = 24 + 4 + 256 * 24 + 4;
+	CHECK(to_hex(bin->data() + bind, 28) ==
+	      "01000000" "0a6113ca" "000000000000000000000000" "1c00" "5000" "5000" "06" "00");
+	CHECK(to_hex(bin->data() + bind + 28, 28) ==
+	      "02000000" "fdb498ce52d4000000000000" "00010002" "3000" "e803" "d007" "11" "00");
+}
