@@ -26,18 +26,7 @@ NOTICE=1          # seconds to say it lost its interface or its program
 EXIT=3            # seconds to have exited then (workers joined, XDP state released)
 
 setup_topology 1
-cat >"$TMP/director.yaml" <<EOT
-$(director_section)
-services:
-  - name: web
-    binds:
-      - {address: 192.0.2.10, protocol: tcp, ports: [80]}
-    hash_key: 4a9b2e0c5d8f1a3b6c7d8e9f0a1b2c3d
-    seed: 9f8e7d6c5b4a39281706f5e4d3c2b1a0
-    backends:
-      - {address: 10.0.1.1}
-      - {address: 10.0.1.2}
-EOT
+{ director_section; service_section 10.0.1.1 10.0.1.2; } >"$TMP/director.yaml"
 start_director "$TMP/director.yaml" || exit 1
 
 now() { date +%s.%N; }

@@ -16,7 +16,10 @@ source "$(dirname "$0")/lib.sh"
 
 RATE=100
 WITHIN=1     # seconds after the flood (or SIGCONT) to send to the right MAC
-SILENT=10    # seconds to follow a silent MAC change, timers as set below
+# Seconds to follow a silent MAC change, timers as set below: up to 1.5 s REACHABLE, 1 s to
+# the director's next refresh, 1 s delay, 0.6 s of probes, 1 s to the next refresh and
+# the broadcast ARP: about 5 s; 8 s measured on an idle machine, 11.3 s beside a VM.
+SILENT=15
 FLOOD=3000   # neighbour events per flood
 MAC1=02:00:00:00:50:01
 MAC2=02:00:00:00:50:02
@@ -83,6 +86,14 @@ new_mac() {
 kernel_mac() { ip -n "$NS_DIR" neigh show 10.0.0.50 dev d0 | awk '{ print $3 }'; }
 COSTS=()
 cost() { COSTS+=("$(printf '%-44s | %s' "$1" "$2")"); echo "# cost: $1: $2"; }
+# followed CASE OLD_MAC NEW_MAC SINCE WHAT: the stream went to NEW_MAC within $WITHIN s of
+# SINCE (the moment WHAT) and never to OLD_MAC after that; sets rec to the seconds it took.
+followed() {
+	rec=$(first_to "$3" "$4")
+	check "$1: frames to the old MAC $WITHIN s after $5" 0 "$(to_mac "$2" "$(plus "$4" "$WITHIN")")"
+	check_le "$1: seconds from $5 to a frame to the new MAC" "$WITHIN" "$rec"
+	check_ge "$1: frames to the new MAC" 100 "$(to_mac "$3")"
+}
 
 # (a) A flood while the MAC changes.
 o0=$(overruns)
@@ -97,11 +108,7 @@ check "flood: the director's kernel has the new MAC" "$MAC2" "$(kernel_mac)"
 stream_end
 o1=$(overruns)
 check_ge "flood: neighbour overruns counted" $((o0 + 1)) "$o1"
-rec=$(first_to "$MAC2" "$t_end")
-late=$(to_mac "$MAC1" "$(plus "$t_end" "$WITHIN")")
-check "flood: frames to the old MAC $WITHIN s after the flood" 0 "$late"
-check_le "flood: seconds from the flood's end to a frame to the new MAC" "$WITHIN" "$rec"
-check_ge "flood: frames to the new MAC" 100 "$(to_mac "$MAC2")"
+followed flood "$MAC1" "$MAC2" "$t_end" "the flood's end"
 grep -q "neighbour notifications lost: the netlink socket's receive buffer" "$TMP/director.log"
 check "flood: overrun logged" 0 $?
 cost "neighbour flood ($FLOOD events), MAC change" "$((o1 - o0)) overruns; $(lost) of $STREAM_N lost; $(to_mac "$MAC1" "$t_end") to the old MAC after the flood's end; new MAC +$rec s"
@@ -118,11 +125,7 @@ t_cont=$(now)
 stream_end
 o1=$(overruns)
 check_ge "stopped: neighbour overruns counted" $((o0 + 1)) "$o1"
-rec=$(first_to "$MAC3" "$t_cont")
-late=$(to_mac "$MAC2" "$(plus "$t_cont" "$WITHIN")")
-check "stopped: frames to the old MAC $WITHIN s after SIGCONT" 0 "$late"
-check_le "stopped: seconds from SIGCONT to a frame to the new MAC" "$WITHIN" "$rec"
-check_ge "stopped: frames to the new MAC" 100 "$(to_mac "$MAC3")"
+followed stopped "$MAC2" "$MAC3" "$t_cont" "SIGCONT"
 cost "announcement lost in an overrun (SIGSTOP)" "$((o1 - o0)) overruns; new MAC +$rec s after SIGCONT; $(to_mac "$MAC2" "$t_cont") frames to the old MAC after it"
 
 # (c) A silent MAC change. Timers short enough for a test: reachable 1 s (0.5-1.5 s),
