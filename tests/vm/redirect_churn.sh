@@ -15,6 +15,8 @@ trap topo_cleanup EXIT
 
 echo "vCPUs: $(nproc)"
 dmesg -C
+# an oops or lockup with its backtrace on the console (the guest may not come back)
+dmesg -n 7
 lab_insmod_tandem || exit 1
 topo_init
 topo_host fl 1
@@ -35,6 +37,7 @@ while [ "$(date +%s)" -lt "$end" ] && kill -0 "$fpid" 2>/dev/null; do
 	if topo_exec pa "$CTL" -q disable >/dev/null &&
 		topo_exec pa "$CTL" -q enable >/dev/null; then
 		cycles=$((cycles + 1))
+		[ $((cycles % 5)) = 0 ] && echo "churn: $cycles enable/disable cycles" >/dev/kmsg
 	else
 		fails=$((fails + 1))
 	fi

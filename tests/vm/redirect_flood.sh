@@ -101,8 +101,10 @@ sets=0
 end=$(($(date +%s) + 10))
 while [ "$(date +%s)" -lt "$end" ] && kill -0 "$fpid" 2>/dev/null; do
 	# Config replacements (RCU) only: enable/disable re-register the netfilter
-	# hooks, whose static keys TCG has been seen to trip over (an int3 oops in
-	# ip_local_deliver on 6.12) while another vCPU runs that code.
+	# hooks and so patch the nf_hooks_needed static key in ip_local_deliver,
+	# which multi-threaded TCG (this VM's 2 vCPUs) gets wrong: see
+	# redirect_churn.sh, which runs enable/disable and rmmod under a flood on
+	# a TCG that does it right.
 	for a in "set port 6080" "set port 19523" "set sources 10.0.0.0/24 10.0.0.21/32" \
 		"set sources any" "set conntrack-local on" "set conntrack-local off"; do
 		# shellcheck disable=SC2086
