@@ -10,7 +10,8 @@
 set -u
 CTL="$VM_BUILD/redirect/tandem-proxyctl"
 FLOOD="$VM_BUILD/tests/vm/gue-flood"
-SECS=${CHURN_SECONDS:-40}
+SECS=${CHURN_SECONDS:-60}     # at most, for each part
+CYCLES=${CHURN_CYCLES:-25}    # enable/disable cycles (and CYCLES / 2 reloads) at most
 trap topo_cleanup EXIT
 
 echo "vCPUs: $(nproc)"
@@ -26,14 +27,14 @@ printf 'gue_port: 19523\nvips: [10.9.9.9]\n' >/tmp/pa.yaml
 topo_exec pa "$CTL" -q -c /tmp/pa.yaml --state /run/pa.state up || exit 1
 
 echo "== enable/disable for ${SECS} s under a flood"
-ip netns exec "${TOPO_NS_PREFIX}fl" timeout $((SECS + 60)) "$FLOOD" 10.0.0.21 19523 \
-	50000000 11 $((SECS + 50)) 10.0.0.21 10.0.0.22 10.0.0.1 >/tmp/churn.out 2>&1 &
+ip netns exec "${TOPO_NS_PREFIX}fl" timeout $((SECS * 2 + 60)) "$FLOOD" 10.0.0.21 19523 \
+	50000000 11 $((SECS * 2 + 50)) 10.0.0.21 10.0.0.22 10.0.0.1 >/tmp/churn.out 2>&1 &
 fpid=$!
 sleep 2
 cycles=0
 fails=0
 end=$(($(date +%s) + SECS))
-while [ "$(date +%s)" -lt "$end" ] && kill -0 "$fpid" 2>/dev/null; do
+while [ "$cycles" -lt "$CYCLES" ] && [ "$(date +%s)" -lt "$end" ] && kill -0 "$fpid" 2>/dev/null; do
 	if topo_exec pa "$CTL" -q disable >/dev/null &&
 		topo_exec pa "$CTL" -q enable >/dev/null; then
 		cycles=$((cycles + 1))
@@ -44,23 +45,23 @@ while [ "$(date +%s)" -lt "$end" ] && kill -0 "$fpid" 2>/dev/null; do
 done
 echo "$cycles enable/disable cycles under the flood"
 lab_check "enable/disable under the flood never failed" 0 "$fails"
-lab_check "more than 10 cycles" yes "$([ "$cycles" -gt 10 ] && echo yes)"
+lab_check "at least 5 cycles" yes "$([ "$cycles" -ge 5 ] && echo yes)"
 lab_check "the flood still runs" 0 "$(kill -0 "$fpid"; echo $?)"
 lab_check "pa still counts GUE" yes "$([ "$(topo_exec pa "$CTL" stats --json |
 	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["gue_rx"])')" -gt 0 ] && echo yes)"
 lab_check "no WARNING/BUG/Oops after enable/disable under the flood" 0 "$(lab_dmesg_clean; echo $?)"
 
-echo "== rmmod/insmod (enabled) for $((SECS / 2)) s under the flood"
+echo "== rmmod/insmod (enabled) under the flood"
 loads=0
 end=$(($(date +%s) + SECS / 2))
-while [ "$(date +%s)" -lt "$end" ] && kill -0 "$fpid" 2>/dev/null; do
+while [ "$loads" -lt $((CYCLES / 2)) ] && [ "$(date +%s)" -lt "$end" ] && kill -0 "$fpid" 2>/dev/null; do
 	rmmod tandem_redirect || break
 	lab_insmod_tandem || break
 	topo_exec pa "$CTL" -q enable >/dev/null || break
 	loads=$((loads + 1))
 done
 echo "$loads rmmod/insmod/enable cycles under the flood"
-lab_check "more than 3 reloads" yes "$([ "$loads" -gt 3 ] && echo yes)"
+lab_check "at least 3 reloads" yes "$([ "$loads" -gt 3 ] && echo yes)"
 kill "$fpid" 2>/dev/null
 wait "$fpid"
 cat /tmp/churn.out
