@@ -6,6 +6,27 @@
 #   [tndfab: br0] -- fl 10.0.0.1 (sender)
 #                 -- pa 10.0.0.21 (GUE port 19523)
 #                 -- pb 10.0.0.22 (a hop the flood names)
+#
+# meson runs it on two vCPUs of single-threaded TCG (TANDEM_VM_ACCEL=
+# tcg,thread=single: the vCPUs take turns in one host thread), not on the
+# lab's default multi-threaded TCG, which breaks the kernel's code patching:
+# enabling the first hook in LOCAL_IN and disabling the last flips the
+# nf_hooks_needed static key, and text_poke_bp() rewrites the 2-byte jump in
+# ip_local_deliver through an int3 while the flood runs that code on the
+# other vCPU. Seen with 2 vCPUs of multi-threaded TCG (December 2026):
+#  - 6.12: "Oops: int3" at ip_local_deliver+0x5a within 30 s, while the
+#    code in memory already reads "eb 11" (the jump; the int3 trap's RIP is
+#    the byte after it): the vCPU ran an int3 that was no longer there, after
+#    the patching CPU had synced every CPU and dropped its handler; a second
+#    run went 20 cycles without it.
+#  - 6.1: an RCU stall and soft lockup, the stuck CPU at
+#    ip_local_deliver+0x5c, the same jump-label site ("eb 29").
+# One vCPU (6.12: 16 cycles, 11 reloads) and two vCPUs on single-threaded
+# TCG (6.12 and 6.1) pass every time. The module only calls
+# nf_register_net_hooks() / nf_unregister_net_hooks() (synchronize_net()
+# waits for hooks in flight), and real x86 CPUs serialise on the IPI that
+# text_poke_sync() sends: the fault is the emulator's cross-vCPU
+# self-modifying code, not a race in the module.
 . "$VM_LIB"
 set -u
 CTL="$VM_BUILD/redirect/tandem-proxyctl"

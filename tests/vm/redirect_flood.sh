@@ -6,8 +6,9 @@
 #    random lengths and fields (tests/vm/gue_flood.c) without a
 #    WARNING/BUG/Oops, and counts every one of them
 #  - a namespace deleted while enabled cleans up after itself
-#  - SETs (ports, sources, enable/disable) while a flood runs, then rmmod
-#    in the middle of that flood
+#  - SETs (ports, sources, conntrack-local) while a flood runs, then rmmod
+#    in the middle of that flood (enable/disable and rmmod/insmod loops under
+#    a flood: redirect_churn.sh)
 #  - rmmod succeeds while namespaces still have it enabled, the generic
 #    netlink family is gone, and a reload starts from the defaults
 #
