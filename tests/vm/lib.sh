@@ -200,7 +200,10 @@ EOF
 # vm_run OUTDIR SCENARIO TIMEOUT_S [ENV=VALUE...]: boots the VM, runs
 # SCENARIO (a bash script) inside with the given environment and returns
 # its exit status. Guest output is in OUTDIR/guest.log, the console in
-# OUTDIR/console.log, the guest's dmesg in OUTDIR/dmesg.log.
+# OUTDIR/console.log, the guest's dmesg in OUTDIR/dmesg.log. TANDEM_VM_SMP:
+# the guest's vCPUs (default 2); TANDEM_VM_ACCEL: qemu's -accel (default tcg,
+# which is multi-threaded TCG: one host thread per vCPU; tcg,thread=single
+# runs all vCPUs in one thread, in turns).
 vm_run() {
 	local out=$1 scenario=$2 limit=$3 initrd start end rc kv
 	shift 3
@@ -232,7 +235,7 @@ sleep 30
 EOF
 	start=$(date +%s.%N)
 	timeout --foreground -k 5 "$limit" qemu-system-x86_64 \
-		-accel tcg -m 1024 -smp 2 -nodefaults -no-user-config -no-reboot \
+		-accel "${TANDEM_VM_ACCEL:-tcg}" -m 1024 -smp "${TANDEM_VM_SMP:-2}" -nodefaults -no-user-config -no-reboot \
 		-display none -serial "file:$out/console.log" -nic none \
 		-kernel "$VM_ROOT/boot/vmlinuz-$VM_KVER" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init" \
@@ -270,6 +273,8 @@ vm_main() {
 	VM_LIB=$(realpath "${BASH_SOURCE[0]}")
 	name=$(basename "$scenario" .sh)
 	[ "${TANDEM_VM_KERNEL:-host}" = host ] || name="$name-$TANDEM_VM_KERNEL"
+	[ -z "${TANDEM_VM_SMP:-}" ] || name="$name-smp$TANDEM_VM_SMP"
+	case ${TANDEM_VM_ACCEL:-tcg} in *thread=single*) name="$name-single" ;; esac
 	vm_run "$build/tests/vm/out-$name" "$(realpath "$scenario")" "$limit" \
 		"VM_BUILD=$build" "$@"
 }

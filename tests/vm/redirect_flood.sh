@@ -6,8 +6,9 @@
 #    random lengths and fields (tests/vm/gue_flood.c) without a
 #    WARNING/BUG/Oops, and counts every one of them
 #  - a namespace deleted while enabled cleans up after itself
-#  - SETs (ports, sources, enable/disable) while a flood runs, then rmmod
-#    in the middle of that flood
+#  - SETs (ports, sources, conntrack-local) while a flood runs, then rmmod
+#    in the middle of that flood (enable/disable and rmmod/insmod loops under
+#    a flood: redirect_churn.sh)
 #  - rmmod succeeds while namespaces still have it enabled, the generic
 #    netlink family is gone, and a reload starts from the defaults
 #
@@ -101,8 +102,10 @@ sets=0
 end=$(($(date +%s) + 10))
 while [ "$(date +%s)" -lt "$end" ] && kill -0 "$fpid" 2>/dev/null; do
 	# Config replacements (RCU) only: enable/disable re-register the netfilter
-	# hooks, whose static keys TCG has been seen to trip over (an int3 oops in
-	# ip_local_deliver on 6.12) while another vCPU runs that code.
+	# hooks and so patch the nf_hooks_needed static key in ip_local_deliver,
+	# which multi-threaded TCG (this VM's 2 vCPUs) gets wrong: see
+	# redirect_churn.sh, which runs enable/disable and rmmod under a flood on
+	# a TCG that does it right.
 	for a in "set port 6080" "set port 19523" "set sources 10.0.0.0/24 10.0.0.21/32" \
 		"set sources any" "set conntrack-local on" "set conntrack-local off"; do
 		# shellcheck disable=SC2086
