@@ -1,11 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Walks a director.yaml document into the Config model, collecting every problem.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <map>
@@ -15,6 +10,7 @@
 
 #include "bind_overlap.h"
 #include "config.h"
+#include "file_read.h"
 #include "yaml_reader.h"
 
 namespace tandem {
@@ -520,47 +516,10 @@ Result<Config> parse_config(std::string_view yaml_text, std::string_view path)
 
 Result<Config> load_config_file(const std::string &path, size_t max_bytes)
 {
-	auto cannot_read = [&path](int e) {
-		return make_error(path + ": cannot read the configuration file (" +
-					  std::string(std::strerror(e)) + "); check the path and its permissions",
-				  e);
-	};
-	auto too_large = [&path, max_bytes](const std::string &size) {
-		return make_error(path + ": " + size + " bytes, larger than the limit of " +
-				  std::to_string(max_bytes) + " bytes; check that this is the right file");
-	};
-	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cannot_read(errno);
-	struct Closer {
-		int fd;
-		~Closer() { close(fd); }
-	} closer{fd};
-	// The size is known before reading a regular file; anything else (a pipe, a device)
-	// is read up to one byte past the limit.
-	struct stat st;
-	if (fstat(fd, &st) != 0)
-		return cannot_read(errno);
-	const bool regular = S_ISREG(st.st_mode);
-	if (regular && static_cast<uint64_t>(st.st_size) > max_bytes)
-		return too_large(std::to_string(st.st_size));
-	std::string text;
-	if (regular)
-		text.reserve(static_cast<size_t>(st.st_size));
-	char buf[65536];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return cannot_read(errno);
-		if (n == 0)
-			break;
-		text.append(buf, static_cast<size_t>(n));
-		if (text.size() > max_bytes)
-			return too_large("more than " + std::to_string(max_bytes));
-	}
-	return parse_config(text, path);
+	Result<std::string> text = read_file_limited(path, max_bytes, "the configuration file");
+	if (!text)
+		return text.error();
+	return parse_config(*text, path);
 }
 
 }  // namespace tandem

@@ -6,25 +6,25 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "commands.h"
+#include "config.h"
+#include "file_read.h"
 #include "glb_format.h"
 
 namespace tandemctl {
 
+// GLB's files are JSON of the same order of size as a configuration: the same limit.
 static std::optional<std::string> read_file(const std::string &path)
 {
-	std::ifstream in(path);
-	if (!in) {
-		std::cerr << path << ": cannot read (" << std::strerror(errno) << ")\n";
+	tandem::Result<std::string> text =
+		tandem::read_file_limited(path, tandem::max_config_bytes, "the file");
+	if (!text) {
+		std::cerr << text.error().message << "\n";
 		return std::nullopt;
 	}
-	std::stringstream ss;
-	ss << in.rdbuf();
-	return ss.str();
+	return std::move(*text);
 }
 
 // Temporary file in the same directory, fsync, rename: a reader never sees half a table.
