@@ -133,8 +133,12 @@ cost "announcement lost in an overrun (SIGSTOP)" "$((o1 - o0)) overruns; new MAC
 for k in base_reachable_time_ms:1000 delay_first_probe_time:1 retrans_time_ms:200; do
 	ip netns exec "$NS_DIR" sysctl -qw "net.ipv4.neigh.d0.${k%%:*}=${k#*:}"
 done
-sleep 2  # the entry, REACHABLE from the announcement, goes STALE under the new timers
+# The entry's REACHABLE timer was armed with the old reachable time (15-45 s), and a
+# same-state update does not re-arm it: make it STALE now, as it would be once that time
+# is up, so what follows runs on the new timers alone.
 s0=$(metric tandem_director_neighbour_solicitations_total 'state="stale"')
+ip -n "$NS_DIR" neigh replace 10.0.0.50 lladdr "$MAC3" dev d0 nud stale
+sleep 2
 stream_start silent 1500
 ip -n "$NS_NEAR" link set p0 address "$MAC1"
 t_silent=$(now)
