@@ -174,8 +174,15 @@ int main(int argc, char **argv)
 		}
 		n = sendmmsg(fd, msgs, n, 0);
 		if (n < 0) {
-			/* ICMP errors from earlier datagrams surface here */
-			if (errno == ECONNREFUSED || errno == ENOBUFS || errno == EAGAIN)
+			/*
+			 * ICMP errors about earlier datagrams surface here: port
+			 * unreachable (no fou socket), protocol unreachable (fou
+			 * decapsulated an inner protocol nobody handles, as when the
+			 * module is disabled), host or net unreachable.
+			 */
+			if (errno == ECONNREFUSED || errno == ENOPROTOOPT ||
+			    errno == EHOSTUNREACH || errno == ENETUNREACH ||
+			    errno == ENOBUFS || errno == EAGAIN)
 				continue;
 			perror("gue-flood: sendmmsg");
 			return 1;
