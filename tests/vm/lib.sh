@@ -264,14 +264,15 @@ EOF
 }
 
 # vm_main BUILD_DIR SCENARIO TIMEOUT_S [ENV=VALUE...]: what each meson
-# test runs. Skips (77) when the lab cannot run here.
+# test runs. Skips (77) when the lab cannot run here. Its logs go to
+# BUILD_DIR/tests/vm/out-NAME, NAME the scenario's (or TANDEM_VM_NAME).
 vm_main() {
 	local build=$1 scenario=$2 limit=$3 name
 	shift 3
 	build=$(realpath "$build")
 	vm_require "$build"
 	VM_LIB=$(realpath "${BASH_SOURCE[0]}")
-	name=$(basename "$scenario" .sh)
+	name=${TANDEM_VM_NAME:-$(basename "$scenario" .sh)}  # a second test of one scenario: its own
 	[ "${TANDEM_VM_KERNEL:-host}" = host ] || name="$name-$TANDEM_VM_KERNEL"
 	[ -z "${TANDEM_VM_SMP:-}" ] || name="$name-smp$TANDEM_VM_SMP"
 	case ${TANDEM_VM_ACCEL:-tcg} in *thread=single*) name="$name-single" ;; esac
