@@ -16,19 +16,10 @@
 #include <netlink/socket.h>
 
 #include "log.h"
+#include "nl_ptr.h"
 
 namespace tandem::director {
 namespace {
-
-struct SockDeleter {
-	void operator()(nl_sock *s) const { nl_socket_free(s); }
-};
-struct CacheDeleter {
-	void operator()(nl_cache *c) const { nl_cache_free(c); }
-};
-struct LinkDeleter {
-	void operator()(rtnl_link *l) const { rtnl_link_put(l); }
-};
 
 // At most this many datagrams per on_readable(): a storm of notifications about other
 // interfaces cannot hold the control loop; what is left keeps the socket readable.
@@ -39,7 +30,7 @@ Result<InterfaceInfo> query(int ifindex, const std::string &ifname)
 {
 	const std::string what = ifindex != 0 ? "interface index " + std::to_string(ifindex)
 					      : "interface " + ifname + " (director.interface)";
-	std::unique_ptr<nl_sock, SockDeleter> sk(nl_socket_alloc());
+	NlPtr<nl_sock> sk(nl_socket_alloc());
 	if (!sk || nl_connect(sk.get(), NETLINK_ROUTE) < 0)
 		return make_error("rtnetlink socket: " + std::string(std::strerror(errno)), errno);
 	rtnl_link *raw = nullptr;
@@ -50,7 +41,7 @@ Result<InterfaceInfo> query(int ifindex, const std::string &ifname)
 				  ENODEV);
 	if (err < 0)
 		return make_error(what + ": " + nl_geterror(err));
-	std::unique_ptr<rtnl_link, LinkDeleter> link(raw);
+	NlPtr<rtnl_link> link(raw);
 	InterfaceInfo info;
 	info.ifindex = rtnl_link_get_ifindex(link.get());
 	if (const char *n = rtnl_link_get_name(link.get()))
@@ -65,7 +56,7 @@ Result<InterfaceInfo> query(int ifindex, const std::string &ifname)
 
 	nl_cache *addrs_raw = nullptr;
 	if (rtnl_addr_alloc_cache(sk.get(), &addrs_raw) == 0) {
-		std::unique_ptr<nl_cache, CacheDeleter> addrs(addrs_raw);
+		NlPtr<nl_cache> addrs(addrs_raw);
 		for (nl_object *o = nl_cache_get_first(addrs.get()); o; o = nl_cache_get_next(o)) {
 			auto *a = reinterpret_cast<rtnl_addr *>(o);
 			if (rtnl_addr_get_ifindex(a) != info.ifindex || rtnl_addr_get_family(a) != AF_INET)

@@ -19,6 +19,7 @@
 #include <netlink/socket.h>
 
 #include "log.h"
+#include "nl_ptr.h"
 
 namespace tandem::director {
 namespace {
@@ -29,19 +30,6 @@ std::string ipv4_text(uint32_t a)
 	inet_ntop(AF_INET, &a, buf, sizeof(buf));
 	return buf;
 }
-
-struct SockDeleter {
-	void operator()(nl_sock *s) const { nl_socket_free(s); }
-};
-struct AddrDeleter {
-	void operator()(nl_addr *a) const { nl_addr_put(a); }
-};
-struct MsgDeleter {
-	void operator()(nl_msg *m) const { nlmsg_free(m); }
-};
-struct NeighDeleter {
-	void operator()(rtnl_neigh *n) const { rtnl_neigh_put(n); }
-};
 
 void changed(nl_cache *, nl_object *, int, void *arg)
 {
@@ -236,7 +224,7 @@ void NextHopResolver::overrun(const char *what, nl_sock *sk)
 void NextHopResolver::resync_neighbours()
 {
 	dirty_ = true;
-	std::unique_ptr<nl_sock, SockDeleter> sk(nl_socket_alloc());
+	NlPtr<nl_sock> sk(nl_socket_alloc());
 	int err = sk ? nl_connect(sk.get(), NETLINK_ROUTE) : -NLE_NOMEM;
 	if (err >= 0)
 		err = nl_cache_refill(sk.get(), neigh_);
@@ -249,7 +237,7 @@ void NextHopResolver::resync_neighbours()
 
 std::optional<uint32_t> NextHopResolver::gateway_for(uint32_t dst, int &oif)
 {
-	std::unique_ptr<nl_msg, MsgDeleter> msg(nlmsg_alloc_simple(RTM_GETROUTE, 0));
+	NlPtr<nl_msg> msg(nlmsg_alloc_simple(RTM_GETROUTE, 0));
 	rtmsg rtm{};
 	rtm.rtm_family = AF_INET;
 	rtm.rtm_dst_len = 32;
@@ -270,7 +258,7 @@ std::optional<uint32_t> NextHopResolver::gateway_for(uint32_t dst, int &oif)
 
 void NextHopResolver::solicit(uint32_t gateway)
 {
-	std::unique_ptr<nl_msg, MsgDeleter> msg(
+	NlPtr<nl_msg> msg(
 		nlmsg_alloc_simple(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK));
 	ndmsg ndm{};
 	ndm.ndm_family = AF_INET;
@@ -299,8 +287,8 @@ unsigned NextHopResolver::refresh(const NeighbourTable &table)
 		std::optional<uint32_t> gw = gateway_for(proxy, oif);
 		std::optional<MacAddress> mac;
 		if (gw && oif == ifindex_) {
-			std::unique_ptr<nl_addr, AddrDeleter> a(nl_addr_build(AF_INET, &*gw, 4));
-			std::unique_ptr<rtnl_neigh, NeighDeleter> n(
+			NlPtr<nl_addr> a(nl_addr_build(AF_INET, &*gw, 4));
+			NlPtr<rtnl_neigh> n(
 				a ? rtnl_neigh_get(neigh_, ifindex_, a.get()) : nullptr);
 			const int usable = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
 					   NUD_PERMANENT | NUD_NOARP;
