@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <chrono>
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <new>
@@ -288,7 +287,6 @@ bool Daemon::stop_workers()
 		    {{"TANDEM_QUEUE", queue}});
 		abandoned().workers.push_back(std::move(w));
 	}
-	std::erase(workers_, nullptr);
 	if (!all)  // a stuck worker may still read the current snapshot
 		abandoned().snapshots = std::move(snapshots_);
 	workers_.clear();  // joins the ones that stopped
@@ -451,13 +449,10 @@ void Daemon::rebuild_for_interface(const InterfaceChange &c)
 {
 	const InterfaceInfo &now = watch_->current();
 	auto text = [](const InterfaceInfo &i) {
-		char mac[18];
-		std::snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", i.mac[0], i.mac[1],
-			      i.mac[2], i.mac[3], i.mac[4], i.mac[5]);
 		std::string a = "none";
 		if (i.first_ipv4)
 			a = IpAddress::from_v4(*i.first_ipv4).to_string();
-		return "MTU " + std::to_string(i.mtu) + ", MAC " + mac + ", address " + a;
+		return "MTU " + std::to_string(i.mtu) + ", MAC " + format_mac(i.mac) + ", address " + a;
 	};
 	const std::string change = text(c.before) + " -> " + text(now);
 	InterfaceInfo next = iface_;
